@@ -1,0 +1,5 @@
+package benchmarks
+
+var retryLibs = peerRetryLibs
+
+var breakerLibs = peerBreakerLibs
