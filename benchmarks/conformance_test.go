@@ -31,7 +31,7 @@ type verdict struct {
 	note string // why it failed, or a caveat on a pass
 }
 
-func passed(note string) verdict               { return verdict{pass: true, note: note} }
+func passed(note string) verdict             { return verdict{pass: true, note: note} }
 func failed(format string, a ...any) verdict { return verdict{note: fmt.Sprintf(format, a...)} }
 
 // retrySetup is the schedule a scenario asks every retry library for. Each
@@ -58,7 +58,7 @@ type retryLib struct {
 // an HTTP 429 with Retry-After does.
 type hintError struct{ delay time.Duration }
 
-func (e *hintError) Error() string              { return fmt.Sprintf("rate limited, retry after %v", e.delay) }
+func (e *hintError) Error() string             { return fmt.Sprintf("rate limited, retry after %v", e.delay) }
 func (e *hintError) RetryAfter() time.Duration { return e.delay }
 
 // hintOf returns the server-requested delay carried by err, if any.
