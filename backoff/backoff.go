@@ -223,6 +223,9 @@ func (p *Policy) exponential(attempt int) time.Duration {
 	if p.tableAtCap {
 		return p.cfg.Max
 	}
+	if p.cfg.Multiplier == 1 {
+		return p.table[0]
+	}
 	// A multiplier so close to 1 that the cap lies past the table: the
 	// power is computed in floating point and compared before converting.
 	d := float64(p.cfg.Initial) * math.Pow(p.cfg.Multiplier, float64(attempt-1))
