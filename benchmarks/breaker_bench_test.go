@@ -54,7 +54,7 @@ func BenchmarkBreakerClosed(b *testing.B) {
 	ctx := context.Background()
 	op := func(context.Context) error { return nil }
 	for _, br := range benchBreakers {
-		b.Run(br.Name, func(b *testing.B) {
+		b.Run("lib="+br.Name, func(b *testing.B) {
 			call := br.New()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -71,7 +71,7 @@ func BenchmarkBreakerClosed(b *testing.B) {
 func BenchmarkBreakerClosedParallel(b *testing.B) {
 	op := func(context.Context) error { return nil }
 	for _, br := range benchBreakers {
-		b.Run(br.Name, func(b *testing.B) {
+		b.Run("lib="+br.Name, func(b *testing.B) {
 			call := br.New()
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
@@ -92,7 +92,7 @@ func BenchmarkBreakerOpen(b *testing.B) {
 	ctx := context.Background()
 	fail := func(context.Context) error { return errDown }
 	for _, br := range benchBreakers {
-		b.Run(br.Name, func(b *testing.B) {
+		b.Run("lib="+br.Name, func(b *testing.B) {
 			call := br.New()
 			for range 5 {
 				call(ctx, fail)
@@ -112,7 +112,7 @@ func BenchmarkBreakerOpen(b *testing.B) {
 func BenchmarkBreakerOpenParallel(b *testing.B) {
 	fail := func(context.Context) error { return errDown }
 	for _, br := range benchBreakers {
-		b.Run(br.Name, func(b *testing.B) {
+		b.Run("lib="+br.Name, func(b *testing.B) {
 			call := br.New()
 			for range 5 {
 				call(context.Background(), fail)

@@ -39,7 +39,7 @@ const secretURL = "https://alice:hunter2-very-secret@stt.example.test/v1/listen?
 
 func BenchmarkRedactCleanLine(b *testing.B) {
 	for _, r := range benchRedactors {
-		b.Run(r.Name, func(b *testing.B) {
+		b.Run("lib="+r.Name, func(b *testing.B) {
 			b.SetBytes(int64(len(cleanLine)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -53,7 +53,7 @@ func BenchmarkRedactCleanLine(b *testing.B) {
 
 func BenchmarkRedactDirtyLine(b *testing.B) {
 	for _, r := range benchRedactors {
-		b.Run(r.Name, func(b *testing.B) {
+		b.Run("lib="+r.Name, func(b *testing.B) {
 			b.SetBytes(int64(len(dirtyLine)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -67,7 +67,7 @@ func BenchmarkRedactDirtyLine(b *testing.B) {
 
 func BenchmarkRedactURL(b *testing.B) {
 	for _, r := range benchURLRedactors {
-		b.Run(r.Name, func(b *testing.B) {
+		b.Run("lib="+r.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if out := r.URL(secretURL); strings.Contains(out, "hunter2") {
@@ -93,7 +93,7 @@ var peerBenchRedactors = []benchRedactor{
 }
 
 var peerBenchURLRedactors = []benchURLRedactor{
-	{"net/url Redacted", func(s string) string {
+	{"url.Redacted", func(s string) string {
 		u, err := url.Parse(s)
 		if err != nil {
 			return "[unparseable]"

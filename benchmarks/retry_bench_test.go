@@ -64,7 +64,7 @@ var errTransient = errors.New("transient")
 func BenchmarkRetryFirstTry(b *testing.B) {
 	ctx := context.Background()
 	op := func(context.Context) error { return nil }
-	b.Run("direct", func(b *testing.B) {
+	b.Run("lib=direct-call", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := op(ctx); err != nil {
@@ -73,7 +73,7 @@ func BenchmarkRetryFirstTry(b *testing.B) {
 		}
 	})
 	for _, r := range benchRetriers {
-		b.Run(r.Name, func(b *testing.B) {
+		b.Run("lib="+r.Name, func(b *testing.B) {
 			call := r.New()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -90,7 +90,7 @@ func BenchmarkRetryFirstTry(b *testing.B) {
 func BenchmarkRetryTwoRetries(b *testing.B) {
 	ctx := context.Background()
 	for _, r := range benchRetriers {
-		b.Run(r.Name, func(b *testing.B) {
+		b.Run("lib="+r.Name, func(b *testing.B) {
 			call := r.New()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -114,7 +114,7 @@ func BenchmarkRetryTwoRetries(b *testing.B) {
 func BenchmarkRetryFirstTryParallel(b *testing.B) {
 	op := func(context.Context) error { return nil }
 	for _, r := range benchRetriers {
-		b.Run(r.Name, func(b *testing.B) {
+		b.Run("lib="+r.Name, func(b *testing.B) {
 			call := r.New()
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
