@@ -1,0 +1,5 @@
+//go:build !linux
+
+package plugin_test
+
+func currentLimits() map[string]uint64 { return nil }

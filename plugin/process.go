@@ -1,0 +1,446 @@
+package plugin
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+)
+
+// Process is a running plugin started by [Plugin.Start]. It speaks a
+// line-delimited JSON protocol: each request is one line on the process's
+// standard input and each reply one line on its standard output.
+//
+// Call is safe for concurrent use, but calls are serialised because the
+// protocol has one request in flight at a time. Close may be called at any
+// time from any goroutine.
+type Process struct {
+	plugin *Plugin
+	cmd    *exec.Cmd
+	pid    int
+	start  time.Time
+	work   string
+
+	stdin           *os.File
+	stdout, stderrR *os.File
+	replies         chan []byte
+	stderr          *tailBuffer
+	readersDone     sync.WaitGroup
+
+	// callMu serialises calls.
+	callMu sync.Mutex
+
+	// stopOnce records the first reason to stop in cause and stopErr, and
+	// closes stopped. Fields written inside it are read only after it.
+	stopOnce sync.Once
+	cause    stopCause
+	stopErr  error
+	stopped  chan struct{}
+
+	// done is closed when the process group is gone and the pipes are
+	// closed; the fields below it are written before that.
+	done   chan struct{}
+	event  RunEvent
+	runErr error
+}
+
+type stopCause int
+
+const (
+	causeExited stopCause = iota + 1
+	causeClose
+	causeTimeout
+	causeCanceled
+	causeMalformed
+)
+
+// Start runs the plugin's entry point from the verified copy, after
+// [Plugin.Preflight]. The process runs in its own process group, in a
+// fresh private working directory, with only the allowlisted environment
+// and the configured resource limits. It lives until Close, until ctx is
+// done, or until it exits; when ctx is done the process group gets
+// SIGTERM and, after Config.Grace, SIGKILL.
+//
+// A missing dependency, found by the preflight or when the entry point
+// fails to start, is a *MissingDependencyError; another start failure is
+// a *RunError with OutcomeStartFailed.
+func (p *Plugin) Start(ctx context.Context) (*Process, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	begin := time.Now()
+	if err := p.Preflight(); err != nil {
+		p.loader.emitRun(p.startFailed(err, begin))
+		return nil, err
+	}
+	pr, err := p.launch()
+	if err != nil {
+		p.loader.emitRun(p.startFailed(err, begin))
+		return nil, err
+	}
+	pr.start = begin
+	pr.readersDone.Add(2)
+	go pr.readReplies()
+	go pr.readStderr()
+	go pr.supervise(ctx)
+	return pr, nil
+}
+
+func (p *Plugin) startFailed(err error, begin time.Time) RunEvent {
+	return RunEvent{
+		Plugin: p.manifest.ID, Version: p.manifest.Version, Outcome: OutcomeStartFailed,
+		ExitCode: -1, Err: err, Duration: time.Since(begin),
+	}
+}
+
+// launch creates the pipes and the working directory and starts the
+// process.
+func (p *Plugin) launch() (*Process, error) {
+	work, err := os.MkdirTemp(p.private, "run-*")
+	if err != nil {
+		return nil, p.runError(OutcomeStartFailed, err)
+	}
+	var parentEnds, childEnds []*os.File
+	closeAll := func(fs []*os.File) {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
+	for range 3 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll(parentEnds)
+			closeAll(childEnds)
+			os.RemoveAll(work)
+			return nil, p.runError(OutcomeStartFailed, err)
+		}
+		parentEnds = append(parentEnds, r, w)
+	}
+	// Pipes: 0 stdin (child reads), 1 stdout, 2 stderr (child writes).
+	stdinR, stdinW := parentEnds[0], parentEnds[1]
+	stdoutR, stdoutW := parentEnds[2], parentEnds[3]
+	stderrR, stderrW := parentEnds[4], parentEnds[5]
+	childEnds = []*os.File{stdinR, stdoutW, stderrW}
+	newCmd := func() *exec.Cmd {
+		return &exec.Cmd{
+			Path: p.entry, Args: []string{p.entry}, Env: p.loader.environ(work), Dir: work,
+			Stdin: stdinR, Stdout: stdoutW, Stderr: stderrW,
+		}
+	}
+	cmd, err := startProcess(newCmd, p.loader.cfg.Limits)
+	closeAll(childEnds)
+	if err != nil {
+		closeAll([]*os.File{stdinW, stdoutR, stderrR})
+		os.RemoveAll(work)
+		if deps := p.dependencyError(err); deps != nil {
+			return nil, deps
+		}
+		return nil, p.runError(OutcomeStartFailed, err)
+	}
+	cfg := p.loader.cfg
+	return &Process{
+		plugin: p, cmd: cmd, pid: cmd.Process.Pid, work: work,
+		stdin: stdinW, stdout: stdoutR, stderrR: stderrR,
+		replies: make(chan []byte, 1),
+		stderr:  newTailBuffer(orDefault(cfg.MaxStderrBytes, DefaultMaxStderrBytes)),
+		stopped: make(chan struct{}),
+		done:    make(chan struct{}),
+	}, nil
+}
+
+func (p *Plugin) runError(o Outcome, err error) *RunError {
+	return &RunError{Plugin: p.manifest.ID, Outcome: o, ExitCode: -1, Err: err}
+}
+
+// Pid returns the process id, which is also the process group id.
+func (pr *Process) Pid() int { return pr.pid }
+
+// Stderr returns the last Config.MaxStderrBytes bytes the process wrote
+// to standard error. The text comes from the plugin and is not redacted:
+// pass it through a redactor before logging or showing it.
+func (pr *Process) Stderr() []byte { return pr.stderr.Bytes() }
+
+// Done returns a channel that is closed when the process group is gone.
+func (pr *Process) Done() <-chan struct{} { return pr.done }
+
+// Call sends req as one JSON line and decodes the reply line into resp,
+// which may be nil to discard it. If ctx is done before the reply, the
+// process group is stopped, because a late reply would answer the wrong
+// request, and the error is a *RunError with OutcomeTimeout or
+// OutcomeCanceled. A reply that is not valid JSON stops the process too.
+// A Call after Close returns ErrClosed.
+func (pr *Process) Call(ctx context.Context, req, resp any) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("plugin: encode request: %w", err)
+	}
+	pr.callMu.Lock()
+	defer pr.callMu.Unlock()
+	select {
+	case <-pr.stopped:
+		return pr.wait()
+	default:
+	}
+	stop := context.AfterFunc(ctx, func() { pr.terminate(contextCause(ctx), context.Cause(ctx)) })
+	defer stop()
+	if _, err := pr.stdin.Write(append(line, '\n')); err != nil {
+		pr.terminate(causeExited, nil)
+		return pr.wait()
+	}
+	reply, ok := <-pr.replies
+	if !ok {
+		return pr.wait()
+	}
+	if resp == nil {
+		if !json.Valid(reply) {
+			err = errors.New("reply is not valid JSON")
+		}
+	} else {
+		err = json.Unmarshal(reply, resp)
+	}
+	if err != nil {
+		pr.terminate(causeMalformed, err)
+		return pr.wait()
+	}
+	return nil
+}
+
+func contextCause(ctx context.Context) stopCause {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return causeTimeout
+	}
+	return causeCanceled
+}
+
+// wait blocks until the process is gone and returns the error a call
+// reports for it.
+func (pr *Process) wait() error {
+	<-pr.done
+	switch {
+	case pr.runErr != nil:
+		return pr.runErr
+	case pr.cause == causeClose:
+		return ErrClosed
+	}
+	return &RunError{
+		Plugin: pr.plugin.manifest.ID, Outcome: OutcomeCrashed, ExitCode: pr.event.ExitCode,
+		Err: errors.New("process exited before replying"),
+	}
+}
+
+// Close stops the process: its standard input is closed, the process
+// group gets SIGTERM and, after Config.Grace, SIGKILL. Close returns when
+// the group is gone and the pipes are closed. It returns nil if the
+// process ended cleanly or because of Close, and the *RunError of an
+// earlier crash, timeout or malformed reply otherwise. Close is
+// idempotent.
+func (pr *Process) Close() error {
+	pr.terminate(causeClose, nil)
+	<-pr.done
+	return pr.runErr
+}
+
+// terminate records the first reason to stop and wakes the supervisor.
+func (pr *Process) terminate(cause stopCause, err error) {
+	pr.stopOnce.Do(func() {
+		pr.cause = cause
+		pr.stopErr = err
+		close(pr.stopped)
+	})
+}
+
+// supervise owns the process from start to end. It runs on its own
+// goroutine and is the only caller of OnRun for a started process.
+func (pr *Process) supervise(ctx context.Context) {
+	exited := make(chan struct{})
+	go func() {
+		// The error is read from ProcessState instead.
+		_ = pr.cmd.Wait()
+		close(exited)
+	}()
+	stopCtx := context.AfterFunc(ctx, func() { pr.terminate(contextCause(ctx), context.Cause(ctx)) })
+	defer stopCtx()
+	grace := pr.plugin.loader.grace()
+	killed := false
+	select {
+	case <-exited:
+		pr.terminate(causeExited, nil)
+	case <-pr.stopped:
+		pr.stdin.Close()
+		signalGroup(pr.pid, sigTerm)
+		killed = waitOrKill(exited, pr.pid, grace)
+	}
+	// The leader is gone. Anything left in its group may hold the output
+	// pipes open, so it is killed without a grace period.
+	signalGroup(pr.pid, sigKill)
+	pr.stdin.Close()
+	pr.drain(grace)
+	pr.finish(killed)
+}
+
+// waitOrKill waits for exited for up to grace, then kills the group and
+// waits again. It reports whether SIGKILL was needed.
+func waitOrKill(exited <-chan struct{}, pgid int, grace time.Duration) bool {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-exited:
+		return false
+	case <-t.C:
+		signalGroup(pgid, sigKill)
+		<-exited
+		return true
+	}
+}
+
+// drain waits for the output readers to reach end of file. A descendant
+// that left the process group can keep a pipe open; after grace the read
+// ends are closed, which ends the readers.
+func (pr *Process) drain(grace time.Duration) {
+	readers := make(chan struct{})
+	go func() {
+		pr.readersDone.Wait()
+		close(readers)
+	}()
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-readers:
+	case <-t.C:
+	}
+	pr.stdout.Close()
+	pr.stderrR.Close()
+	<-readers
+}
+
+// finish classifies the outcome, removes the working directory, logs,
+// calls OnRun and closes done.
+func (pr *Process) finish(killed bool) {
+	l := pr.plugin.loader
+	m := pr.plugin.manifest
+	code, sig := exitStatus(pr.cmd.ProcessState)
+	ev := RunEvent{
+		Plugin: m.ID, Version: m.Version, ExitCode: code, Killed: killed,
+		Outcome: pr.outcome(code), Duration: time.Since(pr.start),
+	}
+	if ev.Outcome != OutcomeOK {
+		pr.runErr = &RunError{Plugin: m.ID, Outcome: ev.Outcome, ExitCode: code, Signal: sig, Err: pr.stopErr}
+		ev.Err = pr.runErr
+	}
+	pr.event = ev
+	os.RemoveAll(pr.work)
+	if l.cfg.Logger != nil {
+		level := slog.LevelDebug
+		if ev.Outcome != OutcomeOK {
+			level = slog.LevelWarn
+		}
+		l.cfg.Logger.LogAttrs(context.Background(), level, "plugin process ended",
+			slog.String("plugin", m.ID), slog.String("version", m.Version),
+			slog.String("outcome", ev.Outcome.String()), slog.Int("exit_code", code),
+			slog.Bool("killed", killed), slog.Duration("duration", ev.Duration))
+	}
+	l.emitRun(ev)
+	close(pr.done)
+}
+
+func (pr *Process) outcome(code int) Outcome {
+	switch pr.cause {
+	case causeClose:
+		return OutcomeOK
+	case causeTimeout:
+		return OutcomeTimeout
+	case causeCanceled:
+		return OutcomeCanceled
+	case causeMalformed:
+		return OutcomeMalformed
+	}
+	if code == 0 {
+		return OutcomeOK
+	}
+	return OutcomeCrashed
+}
+
+func (l *Loader) emitRun(ev RunEvent) {
+	if l.cfg.OnRun != nil {
+		l.cfg.OnRun(ev)
+	}
+}
+
+// readReplies delivers each stdout line to Call. A line over the size
+// limit, or a line while an earlier one is still unread, is a protocol
+// violation that stops the process; the rest of the output is discarded
+// so the plugin never blocks on a full pipe.
+func (pr *Process) readReplies() {
+	defer pr.readersDone.Done()
+	defer close(pr.replies)
+	max := orDefault(pr.plugin.loader.cfg.MaxReplyBytes, DefaultMaxReplyBytes)
+	r := bufio.NewReaderSize(pr.stdout, max+1)
+	for {
+		line, err := r.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			pr.terminate(causeMalformed, fmt.Errorf("reply longer than %d bytes", max))
+		case err != nil:
+			if len(line) > 0 {
+				pr.terminate(causeMalformed, errors.New("reply not terminated by a newline"))
+			}
+			return
+		default:
+			reply := append([]byte(nil), line[:len(line)-1]...)
+			select {
+			case pr.replies <- reply:
+				continue
+			default:
+				pr.terminate(causeMalformed, errors.New("output that no request asked for"))
+			}
+		}
+		io.Copy(io.Discard, r)
+		return
+	}
+}
+
+func (pr *Process) readStderr() {
+	defer pr.readersDone.Done()
+	io.Copy(pr.stderr, pr.stderrR)
+}
+
+// tailBuffer keeps the last max bytes written to it. It is safe for
+// concurrent use.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := len(p)
+	if len(p) >= t.max {
+		p = p[len(p)-t.max:]
+		t.buf = t.buf[:0]
+	}
+	if over := len(t.buf) + len(p) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	t.buf = append(t.buf, p...)
+	return n, nil
+}
+
+func (t *tailBuffer) Bytes() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]byte(nil), t.buf...)
+}
