@@ -1,0 +1,267 @@
+package retry
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cowork-ai/resilience/internal/classify"
+)
+
+var (
+	// ErrInvalidOption is wrapped by the error that Do returns, before any
+	// attempt, when an option has an invalid value.
+	ErrInvalidOption = errors.New("retry: invalid option")
+
+	// ErrAttemptsExhausted matches an [*Error] whose Reason is
+	// ReasonAttemptsExhausted.
+	ErrAttemptsExhausted = errors.New("retry: attempts exhausted")
+
+	// ErrNotRetryable matches an [*Error] whose Reason is ReasonPermanent.
+	ErrNotRetryable = errors.New("retry: error is not retryable")
+
+	// ErrTimeBudgetExhausted matches an [*Error] whose Reason is
+	// ReasonTimeBudget. It is also the context cause an operation sees when
+	// the time budget of [WithMaxElapsed] ends during an attempt.
+	ErrTimeBudgetExhausted = errors.New("retry: time budget exhausted")
+
+	// ErrRetryAfterTooLong matches an [*Error] whose Reason is
+	// ReasonRetryAfterTooLong.
+	ErrRetryAfterTooLong = errors.New("retry: requested delay is above the maximum")
+
+	// ErrBudgetExhausted matches an [*Error] whose Reason is
+	// ReasonBudgetExhausted. The decision is the client's own: the server
+	// was not asked.
+	ErrBudgetExhausted = errors.New("retry: retry budget exhausted on the client")
+
+	// ErrAttemptTimeout is wrapped by the error of an attempt that ran out
+	// of the time [WithAttemptTimeout] gives it, and is the context cause
+	// the operation sees then.
+	ErrAttemptTimeout = errors.New("retry: attempt timed out")
+)
+
+// Reason is why a call stopped without success.
+type Reason int
+
+const (
+	// ReasonAttemptsExhausted: the schedule or WithMaxAttempts allowed no
+	// further attempt.
+	ReasonAttemptsExhausted Reason = iota + 1
+	// ReasonPermanent: the error was marked with Permanent or the
+	// classifier found it not retryable.
+	ReasonPermanent
+	// ReasonCanceled: the context was canceled.
+	ReasonCanceled
+	// ReasonDeadline: the context's deadline passed, or would have passed
+	// before the next attempt could start.
+	ReasonDeadline
+	// ReasonTimeBudget: the WithMaxElapsed budget ended, or would have
+	// ended before the next attempt could start.
+	ReasonTimeBudget
+	// ReasonRetryAfterTooLong: the server requested a delay above the
+	// WithMaxRetryAfter maximum.
+	ReasonRetryAfterTooLong
+	// ReasonBudgetExhausted: the shared retry budget had no token left.
+	ReasonBudgetExhausted
+)
+
+var reasonInfo = [...]struct {
+	name, code string
+	sentinel   error
+	retryable  bool // whether running the whole call again later can help
+}{
+	ReasonAttemptsExhausted: {"attempts exhausted", "ERR-RetriesExhausted", ErrAttemptsExhausted, true},
+	ReasonPermanent:         {"not retryable", "ERR-NotRetryable", ErrNotRetryable, false},
+	ReasonCanceled:          {"canceled", "ERR-Canceled", nil, false},
+	ReasonDeadline:          {"deadline", "ERR-DeadlineExceeded", nil, false},
+	ReasonTimeBudget:        {"time budget exhausted", "ERR-RetryTimeBudgetExhausted", ErrTimeBudgetExhausted, true},
+	ReasonRetryAfterTooLong: {"retry-after too long", "ERR-RetryAfterTooLong", ErrRetryAfterTooLong, true},
+	ReasonBudgetExhausted:   {"retry budget exhausted", "ERR-RetryBudgetExhausted", ErrBudgetExhausted, true},
+}
+
+func (r Reason) valid() bool { return r > 0 && int(r) < len(reasonInfo) }
+
+// String returns a short lower-case description, such as "canceled".
+func (r Reason) String() string {
+	if !r.valid() {
+		return "Reason(" + strconv.Itoa(int(r)) + ")"
+	}
+	return reasonInfo[r].name
+}
+
+// Code returns the stable error code of the reason, such as
+// "ERR-RetriesExhausted".
+func (r Reason) Code() string {
+	if !r.valid() {
+		return "ERR-Internal"
+	}
+	return reasonInfo[r].code
+}
+
+// Error is the error of a call that stopped without success. It unwraps to
+// Last and, when the context ended the call, to the context's error and
+// cause, so errors.Is finds both the operation's error and, for example,
+// context.DeadlineExceeded. errors.Is also matches the sentinel of the
+// Reason, such as [ErrBudgetExhausted].
+type Error struct {
+	// Reason is why the call stopped.
+	Reason Reason
+
+	// Attempts is the number of times the operation ran; zero when the
+	// context was done before the first attempt.
+	Attempts int
+
+	// Elapsed is the time from the start of the call until it stopped.
+	Elapsed time.Duration
+
+	// Last is the error of the last attempt, with a Permanent marker
+	// removed; nil when no attempt ran.
+	Last error
+
+	// RetryAfter is the delay the server requested in Last, or zero if it
+	// requested none. With ReasonRetryAfterTooLong it is the request that
+	// was above MaxRetryAfter.
+	RetryAfter time.Duration
+
+	// MaxRetryAfter is the maximum in force when the call stopped with
+	// ReasonRetryAfterTooLong, and zero otherwise.
+	MaxRetryAfter time.Duration
+
+	// ContextCause is context.Cause of the call's context when the context
+	// ended the call, context.DeadlineExceeded when the call stopped
+	// because its deadline would pass before the next attempt, and nil
+	// otherwise.
+	ContextCause error
+
+	// contextErr is ctx.Err() when it differs from ContextCause, so that
+	// errors.Is finds context.Canceled even under a custom cause.
+	contextErr error
+}
+
+// Error returns a message with the reason, the attempt count and the last
+// error, such as
+// "retry: attempts exhausted after 6 attempts in 31.2s: connection refused".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("retry: ")
+	switch {
+	case e.Reason == ReasonRetryAfterTooLong:
+		fmt.Fprintf(&b, "server requested a %v delay, above the %v maximum,",
+			e.RetryAfter, e.MaxRetryAfter)
+	case e.ContextCause != nil:
+		fmt.Fprintf(&b, "%v (%v)", e.Reason, e.ContextCause)
+	default:
+		b.WriteString(e.Reason.String())
+	}
+	if e.Attempts == 0 {
+		b.WriteString(" before the first attempt")
+	} else {
+		fmt.Fprintf(&b, " after %d attempt", e.Attempts)
+		if e.Attempts > 1 {
+			b.WriteByte('s')
+		}
+		fmt.Fprintf(&b, " in %v", e.Elapsed.Round(time.Millisecond))
+	}
+	if e.Last != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Last.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Last and the context's error and cause, leaving out nils.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, 0, 3)
+	for _, err := range []error{e.Last, e.ContextCause, e.contextErr} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// Is reports whether target is the sentinel of e.Reason.
+func (e *Error) Is(target error) bool {
+	return e.Reason.valid() && target != nil && target == reasonInfo[e.Reason].sentinel
+}
+
+// Retryable reports whether running the whole call again later can
+// succeed: true when retries ran out (attempts, time or budget) or the
+// server asked for a long wait, false when the error is permanent or the
+// caller's context ended. The shared classification ([IsRetryable]) uses
+// this method, so a call nested in another retrying call is classified by
+// how it stopped.
+func (e *Error) Retryable() bool {
+	return e.Reason.valid() && reasonInfo[e.Reason].retryable
+}
+
+// Code returns the stable code of the stop reason, such as
+// "ERR-RetriesExhausted". For ReasonPermanent, the code of Last is more
+// useful to a user, so Code returns it when Last has a Code method.
+func (e *Error) Code() string {
+	if e.Reason == ReasonPermanent {
+		var coded interface{ Code() string }
+		if errors.As(e.Last, &coded) {
+			return coded.Code()
+		}
+	}
+	return e.Reason.Code()
+}
+
+// Permanent marks err as not worth retrying: [Do] stops at once and returns
+// an [*Error] whose Last is err itself, without the mark, so errors.Is(got,
+// err) holds. Permanent(nil) returns nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &PermanentError{Err: err}
+}
+
+// PermanentError is the mark that [Permanent] puts on an error. Any error
+// with a Retryable() bool method that returns false stops a call the same
+// way; this type is one such error.
+type PermanentError struct {
+	Err error
+}
+
+// Error returns the message of the marked error.
+func (e *PermanentError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the marked error.
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Retryable returns false.
+func (e *PermanentError) Retryable() bool { return false }
+
+// IsRetryable reports whether retrying the operation that returned err can
+// succeed; it is the default classification of [Do]. The first rule that
+// matches decides:
+//
+//  1. nil is not retryable.
+//  2. An error in the chain with a Retryable() bool method decides itself;
+//     [Permanent] errors and [*Error] use this.
+//  3. context.Canceled and context.DeadlineExceeded are not retryable.
+//  4. An error in the chain with a StatusCode() int method, such as
+//     [*HTTPError], is retryable for HTTP 408, 429, 500, 502, 503 and 504
+//     and for no other status.
+//  5. Any other error is retryable, network timeouts and resets included.
+func IsRetryable(err error) bool { return classify.Retryable(err) }
+
+// attemptTimeoutError is the error of an attempt that ran out of its own
+// time while the call's context was alive.
+type attemptTimeoutError struct {
+	timeout time.Duration
+	err     error
+}
+
+func (e *attemptTimeoutError) Error() string {
+	return fmt.Sprintf("retry: attempt timed out after %v: %v", e.timeout, e.err)
+}
+
+func (e *attemptTimeoutError) Unwrap() []error { return []error{ErrAttemptTimeout, e.err} }
+
+// Retryable returns true: the next attempt gets a fresh timeout.
+func (e *attemptTimeoutError) Retryable() bool { return true }

@@ -1,0 +1,242 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/cowork-ai/resilience/backoff"
+)
+
+// Do calls op until it succeeds or a stop condition holds, waiting between
+// attempts as the schedule says (by default [backoff.Network]). It returns
+// nil on success and an [*Error] otherwise, or, before any attempt, an
+// error wrapping [ErrInvalidOption] when an option is invalid.
+//
+// Each attempt gets a child of ctx that is canceled when the attempt
+// returns. When ctx is already done, op runs zero times. Do panics if op is
+// nil.
+func Do(ctx context.Context, op func(ctx context.Context) error, opts ...Option) error {
+	if op == nil {
+		panic("retry: Do called with a nil operation")
+	}
+	c := defaultConfig()
+	if len(opts) > 0 {
+		for _, o := range opts {
+			c = o.apply(c)
+		}
+		if c.err != nil {
+			return c.err
+		}
+	}
+	return run(ctx, op, c)
+}
+
+// DoValue is [Do] for an operation that returns a value: it returns the
+// value of the first successful attempt, or the zero value of T and an
+// error. Because the attempt's context is canceled when op returns, a value
+// that needs that context afterwards, such as the body of an
+// *http.Response, must be read inside op.
+func DoValue[T any](ctx context.Context, op func(ctx context.Context) (T, error),
+	opts ...Option) (T, error) {
+	if op == nil {
+		panic("retry: DoValue called with a nil operation")
+	}
+	var v T
+	err := Do(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = op(ctx)
+		return err
+	}, opts...)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
+// call is the state of one Do call after its first failure.
+type call struct {
+	cfg    config          // by value: a pointer to the caller's config would move it to the heap
+	parent context.Context // the caller's context
+	ctx    context.Context // parent, with the time budget if any
+	start  time.Time
+	seq    backoff.Sequence // started at the first failure
+	timer  *time.Timer      // created at the first wait
+}
+
+func run(parent context.Context, op func(context.Context) error, cfg config) error {
+	if parent.Err() != nil {
+		return newContextError(parent, nil, 0, 0)
+	}
+	c := call{cfg: cfg, parent: parent, ctx: parent, start: time.Now()}
+	if cfg.maxElapsed > 0 {
+		var cancel context.CancelFunc
+		c.ctx, cancel = context.WithTimeoutCause(parent, cfg.maxElapsed, ErrTimeBudgetExhausted)
+		defer cancel()
+	}
+	if cfg.budget != nil {
+		cfg.budget.deposit()
+	}
+	for attempt := 1; ; attempt++ {
+		err := c.attempt(op)
+		if err == nil {
+			return nil
+		}
+		delay, stop := c.next(attempt, err)
+		if stop != nil {
+			return stop
+		}
+		if stop = c.wait(attempt, err, delay); stop != nil {
+			return stop
+		}
+	}
+}
+
+// attempt runs op once under a child of the call's context.
+func (c *call) attempt(op func(context.Context) error) error {
+	timeout := c.cfg.attemptTimeout
+	if timeout <= 0 {
+		ctx := &attemptContext{parent: c.ctx}
+		defer ctx.end()
+		return op(ctx)
+	}
+	ctx, cancel := context.WithTimeoutCause(c.ctx, timeout, ErrAttemptTimeout)
+	defer cancel()
+	err := op(ctx)
+	if err != nil && c.ctx.Err() == nil && context.Cause(ctx) == ErrAttemptTimeout {
+		err = &attemptTimeoutError{timeout: timeout, err: err}
+	}
+	return err
+}
+
+// next decides, after attempt failed with err, whether to retry and after
+// which delay. It returns the error to stop with, or nil to go on.
+func (c *call) next(attempt int, err error) (time.Duration, *Error) {
+	if c.ctx.Err() != nil {
+		return 0, c.contextError(err, attempt)
+	}
+	var marked *PermanentError
+	if errors.As(err, &marked) {
+		if err == error(marked) {
+			err = marked.Err // return the caller's error without the mark
+		}
+		return 0, c.stop(ReasonPermanent, err, attempt)
+	}
+	var timedOut *attemptTimeoutError
+	if !errors.As(err, &timedOut) && !c.cfg.retryable(err) {
+		return 0, c.stop(ReasonPermanent, err, attempt)
+	}
+	if c.cfg.maxAttempts > 0 && attempt >= c.cfg.maxAttempts {
+		return 0, c.stop(ReasonAttemptsExhausted, err, attempt)
+	}
+	if c.seq == nil {
+		c.seq = c.cfg.schedule.Start()
+	}
+	delay, ok := c.seq.Next()
+	if !ok {
+		return 0, c.stop(ReasonAttemptsExhausted, err, attempt)
+	}
+	delay = max(delay, 0)
+	if hint := RetryAfterOf(err); hint > 0 {
+		if hint > c.cfg.maxRetryAfter {
+			e := c.stop(ReasonRetryAfterTooLong, err, attempt)
+			e.MaxRetryAfter = c.cfg.maxRetryAfter
+			return 0, e
+		}
+		delay = max(delay, hint)
+	}
+	if e := c.checkDeadlines(attempt, err, delay); e != nil {
+		return 0, e
+	}
+	if c.cfg.budget != nil && !c.cfg.budget.withdraw(time.Now()) {
+		return 0, c.stop(ReasonBudgetExhausted, err, attempt)
+	}
+	return delay, nil
+}
+
+// checkDeadlines stops the call when waiting delay would reach the
+// context's deadline or the end of the time budget, since the next attempt
+// could not start in time. The comparison uses the remaining time, so no
+// sum of times can overflow.
+func (c *call) checkDeadlines(attempt int, err error, delay time.Duration) *Error {
+	now := time.Now()
+	if deadline, ok := c.parent.Deadline(); ok && delay >= deadline.Sub(now) {
+		e := c.stop(ReasonDeadline, err, attempt)
+		e.ContextCause = context.DeadlineExceeded
+		return e
+	}
+	if c.cfg.maxElapsed > 0 && delay >= c.cfg.maxElapsed-now.Sub(c.start) {
+		e := c.stop(ReasonTimeBudget, err, attempt)
+		e.ContextCause = ErrTimeBudgetExhausted
+		e.contextErr = context.DeadlineExceeded
+		return e
+	}
+	return nil
+}
+
+// wait calls the OnRetry hook and then waits delay, or less if the
+// context ends first.
+func (c *call) wait(attempt int, err error, delay time.Duration) *Error {
+	if c.cfg.onRetry != nil {
+		c.cfg.onRetry(c.event(attempt, err, delay))
+	}
+	if delay > 0 {
+		if c.timer == nil {
+			c.timer = time.NewTimer(delay)
+		} else {
+			c.timer.Reset(delay)
+		}
+		select {
+		case <-c.timer.C:
+		case <-c.ctx.Done():
+			c.timer.Stop()
+		}
+	}
+	if c.ctx.Err() != nil {
+		return c.contextError(err, attempt)
+	}
+	return nil
+}
+
+func (c *call) stop(reason Reason, last error, attempts int) *Error {
+	return &Error{
+		Reason:     reason,
+		Attempts:   attempts,
+		Elapsed:    time.Since(c.start),
+		Last:       last,
+		RetryAfter: RetryAfterOf(last),
+	}
+}
+
+// contextError builds the error of a call whose context (the caller's, or
+// the time budget's) ended.
+func (c *call) contextError(last error, attempts int) *Error {
+	if c.parent.Err() != nil {
+		return newContextError(c.parent, last, attempts, time.Since(c.start))
+	}
+	e := c.stop(ReasonTimeBudget, last, attempts)
+	e.ContextCause = context.Cause(c.ctx)
+	e.contextErr = c.ctx.Err()
+	return e
+}
+
+// newContextError builds the error of a call whose caller's context ended.
+func newContextError(ctx context.Context, last error, attempts int,
+	elapsed time.Duration) *Error {
+	e := &Error{
+		Reason:       ReasonCanceled,
+		Attempts:     attempts,
+		Elapsed:      elapsed,
+		Last:         last,
+		RetryAfter:   RetryAfterOf(last),
+		ContextCause: context.Cause(ctx),
+	}
+	if err := ctx.Err(); err != e.ContextCause {
+		e.contextErr = err
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		e.Reason = ReasonDeadline
+	}
+	return e
+}
