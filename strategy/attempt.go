@@ -185,7 +185,7 @@ func (r *run) execute(ctx context.Context, s *stepRun, strat Strategy) Attempt {
 	r.emit(s.event(EventAttemptStart, a.Strategy))
 
 	start := time.Now()
-	actx, cancel := context.WithTimeoutCause(ctx, s.remaining, ErrStepTimeout)
+	actx, cancel := context.WithDeadlineCause(ctx, start.Add(s.remaining), ErrStepTimeout)
 	done := make(chan jobResult, 1)
 	go runStrategy(actx, strat, done)
 	w := r.await(ctx, actx, start, done, true)
@@ -243,12 +243,11 @@ func classifyReturned(a *Attempt, res jobResult, ctx, actx context.Context) {
 		a.Acted = true
 		err = res.verifyErr
 	}
-	var ec *EnvironmentChangedError
 	switch {
 	case err == nil:
 		a.Outcome = OutcomeSucceeded
 		return
-	case errors.As(err, &ec):
+	case isEnvironmentChange(err):
 		a.Outcome = OutcomeInterrupted
 	case ctx.Err() != nil:
 		a.Outcome = OutcomeCanceled
@@ -262,4 +261,12 @@ func classifyReturned(a *Attempt, res jobResult, ctx, actx context.Context) {
 		a.Outcome = OutcomeFailed
 	}
 	a.Err = err
+}
+
+// isEnvironmentChange reports whether err is or wraps an
+// *EnvironmentChangedError. It is a function of its own so that the
+// target of errors.As is allocated only on this path.
+func isEnvironmentChange(err error) bool {
+	var ec *EnvironmentChangedError
+	return errors.As(err, &ec)
 }
