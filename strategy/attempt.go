@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// jobResult is what the goroutine of an attempt or undo sends back.
+// jobResult is the report that the goroutine of an attempt or undo sends.
 type jobResult struct {
 	err       error // from Execute or Undo
 	executed  bool  // Execute returned nil
@@ -54,7 +54,7 @@ func runUndo(ctx context.Context, undo func(context.Context) error, done chan<- 
 	res.err = undo(ctx)
 }
 
-// stopReason is why await stopped waiting.
+// stopReason is the event that ended await.
 type stopReason int
 
 const (
@@ -64,7 +64,7 @@ const (
 	stopInterrupted                   // the probe reported a change
 )
 
-// waited is what await observed.
+// waited is the observation of await.
 type waited struct {
 	res      jobResult
 	returned bool
@@ -253,7 +253,7 @@ func classifyReturned(a *Attempt, res jobResult, ctx, actx context.Context) {
 		a.Outcome = OutcomeCanceled
 	case context.Cause(actx) == ErrStepTimeout:
 		// The attempt's context was cancelled before classify, so only
-		// its cause tells whether the deadline had passed.
+		// its cause shows whether the deadline had passed.
 		a.Outcome = OutcomeTimedOut
 	case res.executed:
 		a.Outcome = OutcomeVerifyFailed

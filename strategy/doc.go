@@ -1,6 +1,6 @@
-// Package strategy executes plans on the user's computer: each step is
+// Package strategy executes plans on the user's computer. Each step is
 // tried with a ranked list of strategies, such as vision, UI automation
-// and screen coordinates, and the plan degrades to the next strategy
+// and screen coordinates, so the plan degrades to the next strategy
 // instead of failing at the first one.
 //
 // Most callers build a [Plan] with [New] from a [Config] and a list of

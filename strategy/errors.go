@@ -36,7 +36,7 @@ var (
 // changed under it, for example that the target window closed. A strategy
 // or [Config.Probe] returns it to pause the plan and ask the [Prompter].
 type EnvironmentChangedError struct {
-	// Reason says what changed, in words the user understands.
+	// Reason is the change, in words the user understands.
 	Reason string
 	// Err is the underlying error, if any.
 	Err error

@@ -84,14 +84,19 @@ func (k EventKind) String() string {
 // Event describes one transition of a run. Fields that do not apply to
 // the kind are zero.
 //
-// Within a run, events arrive in this order: EventPlanStart; for each step
-// reached, EventStepStart, then for each attempt EventAttemptStart,
-// possibly EventTimeout and EventAbandon, EventAttemptEnd and, when
-// another strategy follows, EventFallback; EventPause and EventResume
-// around each pause; EventStepEnd. On abort, EventUndoStart and
-// EventUndoEnd for each undo, possibly with EventAbandon between them.
-// EventPlanEnd comes last. Abandoned goroutines that return after Run
-// emit nothing.
+// Within a run, events arrive in this order:
+//
+//   - EventPlanStart.
+//   - For each step reached, EventStepStart, then for each attempt
+//     EventAttemptStart, possibly EventTimeout and EventAbandon, then
+//     EventAttemptEnd and, when another strategy follows, EventFallback.
+//     A pause adds EventPause and EventResume. EventStepEnd closes the
+//     step.
+//   - On abort, EventUndoStart and EventUndoEnd for each undo, possibly
+//     with EventAbandon between them.
+//   - EventPlanEnd.
+//
+// Abandoned goroutines that return after Run emit nothing.
 type Event struct {
 	Kind EventKind
 	Plan string // Config.Name

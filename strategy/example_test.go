@@ -61,6 +61,7 @@ func ExamplePlan_Run_rollback() {
 			return err
 		}
 	}
+
 	plan, err := strategy.New(strategy.Config{},
 		strategy.Step{Name: "create draft", Strategies: []strategy.Strategy{act("menu")},
 			Undo: undo("delete draft", nil)},
@@ -75,6 +76,7 @@ func ExamplePlan_Run_rollback() {
 		fmt.Println(err)
 		return
 	}
+
 	res, err := plan.Run(context.Background())
 	for _, u := range res.Undos {
 		fmt.Printf("%s: %s\n", u.Step, u.Outcome)

@@ -146,12 +146,17 @@ func testPauseDecision(t *testing.T, d strategy.Decision, wantErr bool,
 func TestPausedTimeExcludedFromTimeout(t *testing.T) {
 	tests := []struct {
 		name       string
+		decision   strategy.Decision
 		second     time.Duration // work needed by the second call
 		wantStatus strategy.StepStatus
 		wantRun    time.Duration
 	}{
-		{"fits remaining time", 8 * time.Second, strategy.StepSucceeded, 28 * time.Second},
-		{"exceeds remaining time", 15 * time.Second, strategy.StepTimedOut, 30 * time.Second},
+		{"resume fits remaining time", strategy.DecisionResume, 8 * time.Second,
+			strategy.StepSucceeded, 28 * time.Second},
+		{"resume exceeds remaining time", strategy.DecisionResume, 15 * time.Second,
+			strategy.StepTimedOut, 30 * time.Second},
+		{"retry restarts the timeout", strategy.DecisionRetry, 25 * time.Second,
+			strategy.StepSucceeded, 45 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,7 +174,7 @@ func TestPausedTimeExcludedFromTimeout(t *testing.T) {
 					}
 				})
 				calls := 0
-				p := mustNew(t, strategy.Config{Prompter: answer(time.Minute, &calls, strategy.DecisionResume)},
+				p := mustNew(t, strategy.Config{Prompter: answer(time.Minute, &calls, tt.decision)},
 					strategy.Step{Name: "type", ReadOnly: true, Strategies: []strategy.Strategy{vision}})
 				start := time.Now()
 				res, _ := p.Run(context.Background())

@@ -18,7 +18,7 @@ const (
 // strategies fits in one word.
 const maxStrategies = 64
 
-// Policy is what a plan does when a step fails.
+// Policy is the plan's response to a failed step.
 type Policy int
 
 const (
@@ -73,7 +73,7 @@ type Step struct {
 	// aborts it.
 	ReadOnly bool
 
-	// OnFailure is what the plan does when the step fails or times out.
+	// OnFailure is the policy applied when the step fails or times out.
 	// Zero means PolicyDefault.
 	OnFailure Policy
 
@@ -94,8 +94,8 @@ func (s *Step) abort() bool {
 	return s.OnFailure == PolicyAbort
 }
 
-// Decision is the user's answer to a pause. The zero value aborts, so a
-// prompter that fails to answer cannot let the plan carry on.
+// Decision is the user's choice after a pause. The zero value aborts, so
+// a prompter that returns no decision cannot let the plan carry on.
 type Decision int
 
 const (
@@ -139,12 +139,13 @@ type PauseInfo struct {
 	Err error
 }
 
-// Prompter asks the user what to do after the environment changed.
+// Prompter prompts the user to decide how a paused plan goes on after
+// the environment changed.
 type Prompter interface {
 	// Prompt blocks until the user decides, and must return soon after
-	// ctx is done: [Plan.Run] calls it on its own goroutine and cannot end
-	// before it returns. An error, or any answer once ctx is done, aborts
-	// the plan.
+	// ctx is done, because [Plan.Run] calls it on its own goroutine and
+	// cannot end before it returns. An error, or any decision returned
+	// once ctx is done, aborts the plan.
 	Prompt(ctx context.Context, p PauseInfo) (Decision, error)
 }
 
@@ -232,9 +233,6 @@ func New(cfg Config, steps ...Step) (*Plan, error) {
 	}
 	return p, nil
 }
-
-// Steps returns the number of steps in the plan.
-func (p *Plan) Steps() int { return len(p.steps) }
 
 func validateConfig(cfg *Config) error {
 	switch {

@@ -32,7 +32,9 @@ type RankerConfig struct {
 // the step's kind, so a strategy that keeps failing in this environment
 // stops costing time first. A strategy's score is its success rate over
 // its last Window outcomes with one success and one failure added, so an
-// untried strategy scores one half; ties keep the step's order. Memory
+// untried strategy scores one half. Ties keep the step's order.
+// Successes, failures, failed verifications and timeouts are recorded;
+// strategies that were not ready or were interrupted are not. Memory
 // is bounded by MaxKinds × strategies × one word.
 //
 // A Ranker is safe for concurrent use and may be shared by plans.

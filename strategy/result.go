@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Outcome is how one attempt or undo ended.
+// Outcome is the way one attempt or undo ended.
 type Outcome int
 
 const (

@@ -17,7 +17,7 @@ type run struct {
 
 // Run executes the plan's steps in order and returns the account of what
 // happened. The error is nil when the plan reached its end, even if steps
-// under [PolicyContinue] failed or were skipped; otherwise it is a
+// under [PolicyContinue] failed or were skipped. Otherwise it is a
 // [*PlanError], and the steps that acted have been rolled back. A call
 // with a context that is already done runs no step.
 //
@@ -308,7 +308,7 @@ func (s *stepRun) abort(cause error) error {
 	return cause
 }
 
-// pause asks the prompter what to do after the environment change env. It
+// pause prompts for a decision after the environment change env. It
 // reports true with the error runStep returns when the step has ended.
 func (s *stepRun) pause(ctx context.Context, strategy string, env error) (bool, error) {
 	e := s.event(EventPause, strategy)

@@ -23,7 +23,9 @@ type Strategy interface {
 type Readier interface {
 	// Ready returns nil when the strategy can run now, or the reason it
 	// cannot. A strategy that is not ready is recorded as
-	// [OutcomeNotReady] and is not executed.
+	// [OutcomeNotReady] and is not executed. Ready runs on the goroutine
+	// that called [Plan.Run], so it should return quickly; its time counts
+	// against the step's timeout.
 	Ready(ctx context.Context) error
 }
 
