@@ -78,7 +78,7 @@ var reasonInfo = [...]struct {
 	ReasonDeadline:          {"deadline", "ERR-DeadlineExceeded", nil, false},
 	ReasonTimeBudget:        {"time budget exhausted", "ERR-RetryTimeBudgetExhausted", ErrTimeBudgetExhausted, true},
 	ReasonRetryAfterTooLong: {"retry-after too long", "ERR-RetryAfterTooLong", ErrRetryAfterTooLong, true},
-	ReasonBudgetExhausted:   {"retry budget exhausted", "ERR-RetryBudgetExhausted", ErrBudgetExhausted, true},
+	ReasonBudgetExhausted:   {"retry budget exhausted on the client", "ERR-RetryBudgetExhausted", ErrBudgetExhausted, true},
 }
 
 func (r Reason) valid() bool { return r > 0 && int(r) < len(reasonInfo) }

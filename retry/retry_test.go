@@ -144,6 +144,16 @@ func TestDoStopConditions(t *testing.T) {
 				context.DeadlineExceeded},
 		},
 		{
+			name: "retry budget empty",
+			opts: []retry.Option{fixed(t, time.Second, 0), retry.WithBudget(mustBudget(t,
+				retry.BudgetConfig{Ratio: 1e-9, MinPerSecond: 1e-9, Burst: 1}))},
+			opErr:        errUnavailable,
+			wantReason:   retry.ReasonBudgetExhausted,
+			wantAttempts: 2,
+			wantElapsed:  time.Second,
+			wantIs:       []error{errUnavailable, retry.ErrBudgetExhausted},
+		},
+		{
 			name:         "retry-after above the maximum",
 			opts:         []retry.Option{fixed(t, time.Second, 0), retry.WithMaxRetryAfter(time.Minute)},
 			opErr:        hintError{time.Hour},
@@ -712,6 +722,15 @@ func TestDoFromBackOffSchedule(t *testing.T) {
 			t.Errorf("Do took %v, want 3s", got)
 		}
 	})
+}
+
+func mustBudget(t testing.TB, cfg retry.BudgetConfig) *retry.Budget {
+	t.Helper()
+	b, err := retry.NewBudget(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // hintError is an operation error that carries a server-requested delay.
