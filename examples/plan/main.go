@@ -17,13 +17,13 @@ import (
 
 func main() {
 	realTimings := flag.Bool("real-timings", false,
-		"use the real timings (30 s step timeout) instead of 1/100 of them")
+		"use the real timings (30 s step timeout) instead of 1/50 of them")
 	jsonLines := flag.Bool("json", false, "print events as JSON lines")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	scale := 0.01
+	scale := 0.02
 	if *realTimings {
 		scale = 1
 	}

@@ -111,6 +111,36 @@ func TestProviderFaults(t *testing.T) {
 	}
 }
 
+func TestProviderOutage(t *testing.T) {
+	p := newProvider(t)
+	audio := wav.Speech("hello", 0.1)
+	p.Script(standin.Fault{Kind: standin.FaultQuota})
+	p.SetOutage(true)
+	for range 2 {
+		resp, _, _ := post(t, context.Background(), p.URL(), key, audio)
+		if resp.StatusCode != 503 {
+			t.Errorf("during the outage = %d, want 503", resp.StatusCode)
+		}
+	}
+	p.SetOutage(false)
+	resp, e, _ := post(t, context.Background(), p.URL(), key, audio)
+	if resp.StatusCode != 429 || e.Error.Code != "insufficient_quota" {
+		t.Errorf("after the outage = %d %q, want the scripted quota fault kept",
+			resp.StatusCode, e.Error.Code)
+	}
+}
+
+func TestProviderKeyInQuery(t *testing.T) {
+	p := newProvider(t)
+	resp, _, err := post(t, context.Background(), p.URL()+"?key="+key, "", wav.Speech("hi", 0.1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Errorf("key in query = %d, want 200", resp.StatusCode)
+	}
+}
+
 func TestProviderRejectsAudio(t *testing.T) {
 	p := newProvider(t)
 	float := wav.Encode(wav.Header{Format: wav.FormatFloat, Channels: 1, SampleRate: 16000,

@@ -86,14 +86,15 @@ type Fault struct {
 // Request is the record of one request a Provider received.
 type Request struct {
 	Fault      FaultKind // the fault applied, FaultNone when transcribed
-	Status     int       // the HTTP status of the response
+	Status     int       // the HTTP status, 0 until answered or if the client left
 	Code       string    // the error code in the response body, if any
 	Bytes      int       // the length of the request body
 	BodySHA256 string    // hex SHA-256 of the request body
 }
 
 // Provider is a speech-to-text stand-in. It accepts POST /v1/listen with a
-// WAV body and an "Authorization: Bearer <key>" header and answers
+// WAV body and its API key, in an "Authorization: Bearer <key>" header or
+// a "key" query parameter, and answers
 // {"text": ..., "provider": ...}, taking the text from the recording's
 // LIST/INFO comment. Scripted faults apply to the next requests in order;
 // once they are used up, every request is transcribed. Corrupt recordings
@@ -109,6 +110,7 @@ type Provider struct {
 	// mu guards the fields below.
 	mu       sync.Mutex
 	script   []Fault
+	outage   bool
 	requests []Request
 }
 
@@ -142,6 +144,14 @@ func (p *Provider) Script(faults ...Fault) {
 	p.script = append(p.script, faults...)
 }
 
+// SetOutage starts or ends an outage: while it lasts, every request gets
+// 503, before any scripted fault.
+func (p *Provider) SetOutage(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.outage = on
+}
+
 // Requests returns a copy of the record of every request received so far.
 func (p *Provider) Requests() []Request {
 	p.mu.Lock()
@@ -162,6 +172,9 @@ func (p *Provider) Close() error {
 func (p *Provider) nextFault() Fault {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.outage {
+		return Fault{Kind: FaultUnavailable}
+	}
 	if len(p.script) == 0 {
 		return Fault{}
 	}
@@ -170,14 +183,24 @@ func (p *Provider) nextFault() Fault {
 	return f
 }
 
-func (p *Provider) record(r Request) {
+// record appends r to the requests and returns its index. The request is
+// recorded as it arrives, so a caller that gave up on it still sees it.
+func (p *Provider) record(r Request) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.requests = append(p.requests, r)
+	return len(p.requests) - 1
+}
+
+// authorized reports whether r carries the API key, either as a bearer
+// token or, as Google's APIs accept it, in the "key" query parameter.
+func (p *Provider) authorized(r *http.Request) bool {
+	return r.Header.Get("Authorization") == "Bearer "+p.apiKey ||
+		r.URL.Query().Get("key") == p.apiKey
 }
 
 func (p *Provider) listen(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "Bearer "+p.apiKey {
+	if !p.authorized(r) {
 		writeError(w, http.StatusUnauthorized, "invalid_api_key", "Incorrect API key provided.")
 		return
 	}
@@ -186,15 +209,17 @@ func (p *Provider) listen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := sha256.Sum256(body)
-	rec := Request{Bytes: len(body), BodySHA256: hex.EncodeToString(sum[:])}
-	rec.Fault, rec.Status, rec.Code = p.respond(w, r, body)
-	p.record(rec)
+	f := p.nextFault()
+	i := p.record(Request{Fault: f.Kind, Bytes: len(body), BodySHA256: hex.EncodeToString(sum[:])})
+	status, code := p.respond(w, r, f, body)
+	p.mu.Lock()
+	p.requests[i].Status, p.requests[i].Code = status, code
+	p.mu.Unlock()
 }
 
 // respond writes the response to one request and returns what it did.
-func (p *Provider) respond(w http.ResponseWriter, r *http.Request, body []byte) (
-	FaultKind, int, string) {
-	f := p.nextFault()
+func (p *Provider) respond(w http.ResponseWriter, r *http.Request, f Fault, body []byte) (
+	int, string) {
 	switch f.Kind {
 	case FaultRateLimit:
 		wait := f.RetryAfter
@@ -207,24 +232,23 @@ func (p *Provider) respond(w http.ResponseWriter, r *http.Request, body []byte) 
 		h.Set("X-RateLimit-Remaining-Requests", "0")
 		writeError(w, http.StatusTooManyRequests, "rate_limit_exceeded",
 			"Rate limit reached for requests. Try again in "+wait.String()+".")
-		return f.Kind, http.StatusTooManyRequests, "rate_limit_exceeded"
+		return http.StatusTooManyRequests, "rate_limit_exceeded"
 	case FaultQuota:
 		writeError(w, http.StatusTooManyRequests, "insufficient_quota",
 			"You exceeded your current quota, please check your plan and billing details.")
-		return f.Kind, http.StatusTooManyRequests, "insufficient_quota"
+		return http.StatusTooManyRequests, "insufficient_quota"
 	case FaultUnavailable:
 		writeError(w, http.StatusServiceUnavailable, "service_unavailable",
 			"The server is temporarily unavailable.")
-		return f.Kind, http.StatusServiceUnavailable, "service_unavailable"
+		return http.StatusServiceUnavailable, "service_unavailable"
 	case FaultSlow:
 		select {
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():
-			return f.Kind, 0, "client_gone"
+			return 0, "client_gone"
 		}
 	}
-	status, code := p.transcribe(w, body)
-	return f.Kind, status, code
+	return p.transcribe(w, body)
 }
 
 // transcribe decodes the recording and answers with its comment as text.

@@ -37,7 +37,7 @@ func NewDesktop() *Desktop {
 	}
 }
 
-// errWindowClosed is what the fake UI APIs return for a closed window.
+// errWindowClosed is the error of the fake UI APIs for a closed window.
 var errWindowClosed = errors.New("window is not open")
 
 // OpenWindow opens the named window.

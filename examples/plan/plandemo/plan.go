@@ -1,7 +1,7 @@
 // Package plandemo is the scenario of examples/plan: a four-step plan on a
-// fake desktop, run by package strategy, in which the first strategy of a
-// step fails, a read-only step times out, the target window closes during
-// typing (the plan pauses, the user reopens it and resumes), and a final
+// fake desktop, run by package strategy. The first strategy of a step
+// fails, and a read-only step times out. The target window closes during
+// typing, so the plan pauses until the user reopens it and resumes. A last
 // step fails with every strategy, so the plan aborts and rolls back the
 // steps that acted.
 //

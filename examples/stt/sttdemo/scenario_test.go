@@ -1,0 +1,136 @@
+package sttdemo_test
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/cowork-ai/resilience/breaker"
+	"github.com/cowork-ai/resilience/examples/internal/standin"
+	"github.com/cowork-ai/resilience/examples/stt/sttdemo"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// sameBody reports whether every request carried the same recording.
+func sameBody(reqs []standin.Request) bool {
+	for _, r := range reqs {
+		if r.BodySHA256 != reqs[0].BodySHA256 || r.Bytes != reqs[0].Bytes {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRun(t *testing.T) {
+	var logs bytes.Buffer
+	res, err := sttdemo.Run(t.Context(), sttdemo.Config{
+		Scale:  0.03,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := res.Commands
+	if len(cmds) != 7 {
+		t.Fatalf("len(Commands) = %d, want 7", len(cmds))
+	}
+
+	t.Run("rate limit waited out", func(t *testing.T) {
+		c := cmds[0]
+		primary := c.Requests[sttdemo.Primary]
+		if c.Provider != sttdemo.Primary || c.Text != c.Phrase {
+			t.Errorf("answered by %q with %q, want primary with %q", c.Provider, c.Text, c.Phrase)
+		}
+		if len(primary) != 2 || primary[0].Status != 429 || primary[1].Status != 200 {
+			t.Errorf("primary requests = %+v, want 429 then 200", primary)
+		}
+		if !sameBody(primary) {
+			t.Errorf("the retry sent a different body: %+v", primary)
+		}
+	})
+
+	t.Run("timeout falls back", func(t *testing.T) {
+		c := cmds[1]
+		if c.Provider != sttdemo.Fallback || c.Notice != nil {
+			t.Errorf("answered by %q, notice %v; want fallback and no notice", c.Provider, c.Notice)
+		}
+		if n := len(c.Requests[sttdemo.Primary]); n != 1 {
+			t.Errorf("primary got %d requests, want 1: a timeout is not retried", n)
+		}
+	})
+
+	t.Run("corrupt audio not retried", func(t *testing.T) {
+		c := cmds[2]
+		if c.Provider != "" || c.Notice == nil {
+			t.Fatalf("answered by %q, notice %v; want a notice", c.Provider, c.Notice)
+		}
+		if c.Notice.Code != "ERR-InvalidAudio" || c.Notice.Retryable {
+			t.Errorf("notice = %+v, want ERR-InvalidAudio, not retryable", *c.Notice)
+		}
+		if !strings.Contains(c.Told, "say the command again") {
+			t.Errorf("Told = %q, want a request to repeat the command", c.Told)
+		}
+		if p, f := len(c.Requests[sttdemo.Primary]), len(c.Requests[sttdemo.Fallback]); p != 1 || f != 0 {
+			t.Errorf("requests: primary %d, fallback %d; want 1 and 0", p, f)
+		}
+	})
+
+	t.Run("outage opens the circuit", func(t *testing.T) {
+		c := cmds[3]
+		primary := c.Requests[sttdemo.Primary]
+		if c.Provider != sttdemo.Fallback {
+			t.Errorf("answered by %q, want fallback", c.Provider)
+		}
+		// The earlier timeout is the first of the 5 consecutive failures.
+		if len(primary) != 4 || !sameBody(primary) {
+			t.Errorf("primary requests = %+v, want 4 identical ones", primary)
+		}
+		if len(res.Transitions) == 0 || res.Transitions[0].To != breaker.StateOpen {
+			t.Errorf("Transitions = %+v, want the primary opened first", res.Transitions)
+		}
+	})
+
+	t.Run("open circuit skips primary", func(t *testing.T) {
+		c := cmds[4]
+		if c.Provider != sttdemo.Fallback || len(c.Requests[sttdemo.Primary]) != 0 {
+			t.Errorf("answered by %q after %d primary requests, want fallback after none",
+				c.Provider, len(c.Requests[sttdemo.Primary]))
+		}
+	})
+
+	t.Run("quota not retried", func(t *testing.T) {
+		c := cmds[5]
+		if c.Notice == nil || c.Notice.Code != "ERR-QuotaExceeded" || c.Notice.Retryable {
+			t.Fatalf("notice = %+v, want ERR-QuotaExceeded, not retryable", c.Notice)
+		}
+		if n := len(c.Requests[sttdemo.Fallback]); n != 1 {
+			t.Errorf("fallback got %d requests, want 1", n)
+		}
+		if !strings.Contains(c.Told, "billing") {
+			t.Errorf("Told = %q, want a pointer to billing", c.Told)
+		}
+	})
+
+	t.Run("probe closes the circuit", func(t *testing.T) {
+		c := cmds[6]
+		if c.Provider != sttdemo.Primary {
+			t.Errorf("answered by %q, want primary", c.Provider)
+		}
+		var states []breaker.State
+		for _, tr := range res.Transitions {
+			states = append(states, tr.To)
+		}
+		want := []breaker.State{breaker.StateOpen, breaker.StateHalfOpen, breaker.StateClosed}
+		if len(states) != 3 || states[0] != want[0] || states[1] != want[1] || states[2] != want[2] {
+			t.Errorf("transitions = %v, want %v", states, want)
+		}
+	})
+
+	if got := strings.Count(logs.String(), "transcription failed"); got != 2 {
+		t.Errorf("logged %d failures, want 2:\n%s", got, logs.String())
+	}
+}
