@@ -38,9 +38,9 @@ type Config struct {
 	// RevokedKeys are key ids whose signatures are rejected even if the
 	// key is also in TrustedKeys.
 	RevokedKeys []string
-	// StateFile is where the highest loaded version of each plugin is
-	// stored, so a rollback is rejected across restarts. Empty keeps the
-	// marks in memory for the Loader's lifetime only.
+	// StateFile is the path of the file that stores the highest loaded
+	// version of each plugin, so a rollback is rejected across restarts.
+	// Empty keeps the marks in memory for the Loader's lifetime only.
 	StateFile string
 	// HostAPI is the host's API version, checked against each manifest's
 	// host_api range. Empty skips the check.

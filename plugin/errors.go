@@ -19,7 +19,8 @@ var (
 	// killed by a signal the host did not send.
 	ErrCrashed = errors.New("plugin: plugin process crashed")
 	// ErrMalformedReply matches a *RunError for a reply that is not one
-	// line of valid JSON within the size limit, or output nobody requested.
+	// line of valid JSON within the size limit, or output that no request
+	// asked for.
 	ErrMalformedReply = errors.New("plugin: malformed reply")
 	// ErrStartFailed matches a *RunError for a process that could not be
 	// started for a reason other than a missing dependency.
@@ -29,8 +30,8 @@ var (
 	ErrClosed = errors.New("plugin: plugin process closed")
 )
 
-// Reason is why verification rejected a plugin. The set is closed: every
-// rejection carries exactly one of these values.
+// Reason is the cause of a verification rejection. The set is closed, so
+// every rejection carries exactly one of these values.
 type Reason int
 
 const (
@@ -128,7 +129,7 @@ type RejectedError struct {
 	Plugin string
 	// Dir is the plugin directory that was verified.
 	Dir string
-	// Reason is why the plugin was rejected.
+	// Reason is the cause of the rejection.
 	Reason Reason
 	// Detail names the offending file, field, key id or version.
 	Detail string
@@ -217,7 +218,7 @@ type Dependency struct {
 	// Name is the executable, variable, interpreter path or the
 	// platforms the plugin supports.
 	Name string
-	// Hint says what the user can do to meet the requirement.
+	// Hint is the action that meets the requirement, for the user.
 	Hint string
 }
 
@@ -272,7 +273,7 @@ func (e *MissingDependencyError) Unwrap() error { return e.Err }
 type RunError struct {
 	// Plugin is the plugin id.
 	Plugin string
-	// Outcome is how the process ended.
+	// Outcome is the way the process ended.
 	Outcome Outcome
 	// ExitCode is the process's exit status, or -1 if a signal killed it
 	// or it has not exited.

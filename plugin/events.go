@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Outcome is how a plugin process ended.
+// Outcome is the way a plugin process ended.
 type Outcome int
 
 const (
@@ -66,8 +66,8 @@ type VerifyEvent struct {
 	Version string
 	// KeyID is the id of the key named in plugin.sig, or empty.
 	KeyID string
-	// Reason is why the plugin was rejected, or ReasonNone when it was
-	// accepted or the call failed for another reason, which Err holds.
+	// Reason is the rejection reason, or ReasonNone when the plugin was
+	// accepted or the call failed for another reason, which Err contains.
 	Reason Reason
 	// Err is the *RejectedError, or another error when the high-water
 	// mark could not be saved or a copy could not be written; nil on
@@ -81,7 +81,7 @@ type VerifyEvent struct {
 type RunEvent struct {
 	// Plugin and Version identify the plugin.
 	Plugin, Version string
-	// Outcome is how the process ended.
+	// Outcome is the way the process ended.
 	Outcome Outcome
 	// ExitCode is the exit status, or -1 if a signal killed the process
 	// or it never started.

@@ -139,3 +139,7 @@ func newLoader(t *testing.T, edit func(*plugin.Config)) (*plugin.Loader, *record
 	}
 	return l, rec
 }
+
+func benchKeys() []ed25519.PublicKey {
+	return []ed25519.PublicKey{testKey(1).Public().(ed25519.PublicKey)}
+}

@@ -58,8 +58,8 @@ func runHelper(mode string) int {
 		in.Scan()
 	case "ignore-term":
 		// The process and its background child ignore SIGTERM, so only
-		// SIGKILL ends them. The first request is answered with both
-		// pids, later ones never.
+		// SIGKILL ends them. The reply to the first request contains both
+		// pids, and later requests get no reply.
 		signal.Ignore(syscall.SIGTERM)
 		child := spawnHelper("sleep", nil)
 		in.Scan()

@@ -28,7 +28,7 @@ const (
 )
 
 // Manifest is the signed description of a plugin, stored as plugin.json.
-// Every field is required unless its comment says otherwise.
+// Every field is required unless its comment states otherwise.
 type Manifest struct {
 	// ID names the plugin: 1 to 128 characters from a-z, 0-9, '.', '_'
 	// and '-', starting with a letter or digit.
@@ -73,7 +73,8 @@ type File struct {
 	Size int64 `json:"size"`
 }
 
-// Requirements are what a plugin needs from the host to start.
+// Requirements are the programs, variables and platforms a plugin needs
+// from the host to start.
 type Requirements struct {
 	// Executables are program names that must be found on the plugin's
 	// PATH.

@@ -69,7 +69,7 @@ const (
 // SIGTERM and, after Config.Grace, SIGKILL.
 //
 // A missing dependency, found by the preflight or when the entry point
-// fails to start, is a *MissingDependencyError; another start failure is
+// fails to start, is a *MissingDependencyError. Any other start failure is
 // a *RunError with OutcomeStartFailed.
 func (p *Plugin) Start(ctx context.Context) (*Process, error) {
 	if err := ctx.Err(); err != nil {
@@ -107,37 +107,21 @@ func (p *Plugin) launch() (*Process, error) {
 	if err != nil {
 		return nil, p.runError(OutcomeStartFailed, err)
 	}
-	var parentEnds, childEnds []*os.File
-	closeAll := func(fs []*os.File) {
-		for _, f := range fs {
-			f.Close()
-		}
+	pp, err := newPipes()
+	if err != nil {
+		os.RemoveAll(work)
+		return nil, p.runError(OutcomeStartFailed, err)
 	}
-	for range 3 {
-		r, w, err := os.Pipe()
-		if err != nil {
-			closeAll(parentEnds)
-			closeAll(childEnds)
-			os.RemoveAll(work)
-			return nil, p.runError(OutcomeStartFailed, err)
-		}
-		parentEnds = append(parentEnds, r, w)
-	}
-	// Pipes: 0 stdin (child reads), 1 stdout, 2 stderr (child writes).
-	stdinR, stdinW := parentEnds[0], parentEnds[1]
-	stdoutR, stdoutW := parentEnds[2], parentEnds[3]
-	stderrR, stderrW := parentEnds[4], parentEnds[5]
-	childEnds = []*os.File{stdinR, stdoutW, stderrW}
 	newCmd := func() *exec.Cmd {
 		return &exec.Cmd{
 			Path: p.entry, Args: []string{p.entry}, Env: p.loader.environ(work), Dir: work,
-			Stdin: stdinR, Stdout: stdoutW, Stderr: stderrW,
+			Stdin: pp.stdinR, Stdout: pp.stdoutW, Stderr: pp.stderrW,
 		}
 	}
 	cmd, err := startProcess(newCmd, p.loader.cfg.Limits)
-	closeAll(childEnds)
+	pp.closeChildEnds()
 	if err != nil {
-		closeAll([]*os.File{stdinW, stdoutR, stderrR})
+		pp.closeParentEnds()
 		os.RemoveAll(work)
 		if deps := p.dependencyError(err); deps != nil {
 			return nil, deps
@@ -147,12 +131,48 @@ func (p *Plugin) launch() (*Process, error) {
 	cfg := p.loader.cfg
 	return &Process{
 		plugin: p, cmd: cmd, pid: cmd.Process.Pid, work: work,
-		stdin: stdinW, stdout: stdoutR, stderrR: stderrR,
+		stdin: pp.stdinW, stdout: pp.stdoutR, stderrR: pp.stderrR,
 		replies: make(chan []byte, 1),
 		stderr:  newTailBuffer(orDefault(cfg.MaxStderrBytes, DefaultMaxStderrBytes)),
 		stopped: make(chan struct{}),
 		done:    make(chan struct{}),
 	}, nil
+}
+
+// pipes are the standard streams of a process. The child's ends are
+// closed in the host once the child has them.
+type pipes struct {
+	stdinR, stdinW   *os.File
+	stdoutR, stdoutW *os.File
+	stderrR, stderrW *os.File
+}
+
+func newPipes() (*pipes, error) {
+	var pp pipes
+	for _, ends := range [][2]**os.File{
+		{&pp.stdinR, &pp.stdinW}, {&pp.stdoutR, &pp.stdoutW}, {&pp.stderrR, &pp.stderrW},
+	} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			pp.closeChildEnds()
+			pp.closeParentEnds()
+			return nil, err
+		}
+		*ends[0], *ends[1] = r, w
+	}
+	return &pp, nil
+}
+
+func (pp *pipes) closeChildEnds() { closeFiles(pp.stdinR, pp.stdoutW, pp.stderrW) }
+
+func (pp *pipes) closeParentEnds() { closeFiles(pp.stdinW, pp.stdoutR, pp.stderrR) }
+
+func closeFiles(files ...*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
 }
 
 func (p *Plugin) runError(o Outcome, err error) *RunError {
@@ -172,9 +192,9 @@ func (pr *Process) Done() <-chan struct{} { return pr.done }
 
 // Call sends req as one JSON line and decodes the reply line into resp,
 // which may be nil to discard it. If ctx is done before the reply, the
-// process group is stopped, because a late reply would answer the wrong
-// request, and the error is a *RunError with OutcomeTimeout or
-// OutcomeCanceled. A reply that is not valid JSON stops the process too.
+// process group is stopped, because a late reply would be read as the
+// reply to the next request. The error is then a *RunError with
+// OutcomeTimeout or OutcomeCanceled. A reply that is not valid JSON stops the process too.
 // A Call after Close returns ErrClosed.
 func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	if err := ctx.Err(); err != nil {
@@ -378,8 +398,8 @@ func (l *Loader) emitRun(ev RunEvent) {
 
 // readReplies delivers each stdout line to Call. A line over the size
 // limit, or a line while an earlier one is still unread, is a protocol
-// violation that stops the process; the rest of the output is discarded
-// so the plugin never blocks on a full pipe.
+// violation that stops the process. The rest of the output is then
+// discarded, so the plugin never blocks on a full pipe.
 func (pr *Process) readReplies() {
 	defer pr.readersDone.Done()
 	defer close(pr.replies)

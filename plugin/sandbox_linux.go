@@ -16,10 +16,11 @@ const (
 )
 
 // startProcess starts the command in its own process group with resource
-// limits in place before its first instruction. The child asks to be
-// traced, so the kernel stops it right after exec; the limits are then
-// set with prlimit and the child is detached. ptrace requires the tracer
-// to be the thread that forked, hence the locked OS thread.
+// limits in place before its first instruction. The child requests
+// tracing (PTRACE_TRACEME), so the kernel stops it right after exec. The
+// limits are then set with prlimit and the child is detached. ptrace
+// requires the tracer to be the thread that forked, hence the locked OS
+// thread.
 //
 // Where ptrace is not permitted (some container seccomp profiles), the
 // process is started untraced and the limits are set right after exec.

@@ -158,7 +158,7 @@ func MarshalPublicKey(pub ed25519.PublicKey) []byte {
 // ParsePublicKey decodes a key written by MarshalPublicKey and checks that
 // its key id matches.
 func ParsePublicKey(text []byte) (ed25519.PublicKey, error) {
-	raw, err := parseKeyLine(text, publicKeyHeader, ed25519.PublicKeySize)
+	raw, err := parseKeyLine(text, publicKeyHeader)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func MarshalPrivateKey(key ed25519.PrivateKey) []byte {
 // ParsePrivateKey decodes a key written by MarshalPrivateKey and checks
 // that its key id matches.
 func ParsePrivateKey(text []byte) (ed25519.PrivateKey, error) {
-	seed, err := parseKeyLine(text, privateKeyHeader, ed25519.SeedSize)
+	seed, err := parseKeyLine(text, privateKeyHeader)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,10 @@ func ParsePrivateKey(text []byte) (ed25519.PrivateKey, error) {
 
 var errKeyFormat = errors.New("plugin: invalid key file")
 
-func parseKeyLine(text []byte, header string, size int) ([]byte, error) {
+// parseKeyLine decodes a key line; the public and private forms both hold
+// 32 bytes: the public key or the private key's seed.
+func parseKeyLine(text []byte, header string) ([]byte, error) {
+	const size = 32
 	fields := strings.Fields(string(bytes.TrimSpace(text)))
 	if len(fields) != 3 || fields[0] != header {
 		return nil, fmt.Errorf("%w: want %q KEYID BASE64", errKeyFormat, header)
@@ -195,7 +198,7 @@ func parseKeyLine(text []byte, header string, size int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: key is not %d bytes of base64", errKeyFormat, size)
 	}
 	var pub ed25519.PublicKey = raw
-	if size == ed25519.SeedSize {
+	if header == privateKeyHeader {
 		pub = ed25519.NewKeyFromSeed(raw).Public().(ed25519.PublicKey)
 	}
 	if got := KeyID(pub); got != fields[1] {
