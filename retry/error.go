@@ -242,12 +242,15 @@ func (e *PermanentError) Retryable() bool { return false }
 //
 //  1. nil is not retryable.
 //  2. An error in the chain with a Retryable() bool method decides itself;
-//     [Permanent] errors and [*Error] use this.
-//  3. context.Canceled and context.DeadlineExceeded are not retryable.
-//  4. An error in the chain with a StatusCode() int method, such as
-//     [*HTTPError], is retryable for HTTP 408, 429, 500, 502, 503 and 504
-//     and for no other status.
-//  5. Any other error is retryable, network timeouts and resets included.
+//     [Permanent] errors, [*HTTPError] and [*Error] use this.
+//  3. context.Canceled is not retryable.
+//  4. A network timeout is retryable: an error in the chain whose Timeout()
+//     method returns true, such as a dial, read or http.Client timeout,
+//     other than context.DeadlineExceeded itself.
+//  5. context.DeadlineExceeded is not retryable.
+//  6. An error in the chain with a StatusCode() int method is retryable
+//     for HTTP 408, 429, 500, 502, 503 and 504 and for no other status.
+//  7. Any other error is retryable, connection resets included.
 func IsRetryable(err error) bool { return classify.Retryable(err) }
 
 // attemptTimeoutError is the error of an attempt that ran out of its own

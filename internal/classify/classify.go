@@ -15,11 +15,15 @@ import (
 //  1. nil is not retryable (there is nothing to retry).
 //  2. An error in the chain with a Retryable() bool method decides itself.
 //     retry.Permanent uses this to mark errors that must not be retried.
-//  3. context.Canceled and context.DeadlineExceeded are not retryable: the
-//     caller gave up.
-//  4. An error in the chain with a StatusCode() int method is retryable
+//  3. context.Canceled is not retryable: the caller gave up.
+//  4. A network timeout is retryable: an error in the chain whose Timeout()
+//     method returns true, other than context.DeadlineExceeded itself.
+//     Dial and read timeouts and http.Client timeouts are such errors,
+//     although they also match context.DeadlineExceeded.
+//  5. context.DeadlineExceeded is not retryable: the caller's time is up.
+//  6. An error in the chain with a StatusCode() int method is retryable
 //     for 408, 429, 500, 502, 503 and 504, and not for any other status.
-//  5. Any other error is retryable, network timeouts and resets included.
+//  7. Any other error is retryable, connection resets included.
 func Retryable(err error) bool {
 	if err == nil {
 		return false
@@ -28,7 +32,13 @@ func Retryable(err error) bool {
 	if errors.As(err, &marker) {
 		return marker.Retryable()
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	if isNetworkTimeout(err) {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
 	var status interface{ StatusCode() int }
@@ -36,6 +46,17 @@ func Retryable(err error) bool {
 		return RetryableStatus(status.StatusCode())
 	}
 	return true
+}
+
+// isNetworkTimeout reports whether err is the timeout of a network
+// operation rather than context.DeadlineExceeded itself, which also has a
+// Timeout method.
+func isNetworkTimeout(err error) bool {
+	var timeout interface{ Timeout() bool }
+	if !errors.As(err, &timeout) || !timeout.Timeout() {
+		return false
+	}
+	return any(timeout) != any(context.DeadlineExceeded)
 }
 
 // RetryableStatus reports whether an HTTP response with the given status
