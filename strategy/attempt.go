@@ -93,12 +93,25 @@ func (r *run) await(ctx, jobCtx context.Context, start time.Time,
 			if ctx.Err() != nil {
 				w.stop = stopCanceled
 			}
-			return w
+			return returnedFirst(done, w)
 		case <-tick:
 			if env := r.probe(ctx); env != nil {
-				return waited{stop: stopInterrupted, env: env, elapsed: time.Since(start)}
+				w := waited{stop: stopInterrupted, env: env, elapsed: time.Since(start)}
+				return returnedFirst(done, w)
 			}
 		}
+	}
+}
+
+// returnedFirst returns the job's result if it is already on done, so a
+// job that returned while another select case was chosen keeps its own
+// outcome, and w otherwise.
+func returnedFirst(done <-chan jobResult, w waited) waited {
+	select {
+	case res := <-done:
+		return waited{res: res, returned: true, elapsed: w.elapsed}
+	default:
+		return w
 	}
 }
 
@@ -250,11 +263,12 @@ func classifyReturned(a *Attempt, res jobResult, ctx, actx context.Context) {
 	case isEnvironmentChange(err):
 		a.Outcome = OutcomeInterrupted
 	case ctx.Err() != nil:
-		a.Outcome = OutcomeCanceled
+		// A strategy stopped part way may have acted before it returned.
+		a.Outcome, a.Acted = OutcomeCanceled, true
 	case context.Cause(actx) == ErrStepTimeout:
 		// The attempt's context was cancelled before classify, so only
 		// its cause shows whether the deadline had passed.
-		a.Outcome = OutcomeTimedOut
+		a.Outcome, a.Acted = OutcomeTimedOut, true
 	case res.executed:
 		a.Outcome = OutcomeVerifyFailed
 	default:

@@ -181,5 +181,11 @@ type PanicError struct {
 
 func (e *PanicError) Error() string { return fmt.Sprintf("strategy: panic: %v", e.Value) }
 
+// Unwrap returns the panic value if it is an error, and nil otherwise.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
 // Code returns "ERR-StrategyPanic".
 func (e *PanicError) Code() string { return "ERR-StrategyPanic" }

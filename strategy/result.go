@@ -108,8 +108,9 @@ type Attempt struct {
 	Elapsed  time.Duration // from the start until the plan stopped waiting
 
 	// Acted reports whether the strategy may have changed the
-	// environment: it succeeded, failed verification, or had not returned
-	// when the step stopped waiting for it.
+	// environment: it succeeded or failed verification, or the step's
+	// timeout, the plan's cancellation or an environment change reported
+	// by the probe stopped it while it ran.
 	Acted bool
 
 	// Abandoned reports that the attempt had not returned within

@@ -240,3 +240,63 @@ func TestAbandonedAttemptBlocksTarget(t *testing.T) {
 		})
 	}
 }
+
+// misplaced is a strategy whose text always lands in the wrong field.
+type misplaced struct {
+	name   string
+	undone *[]string
+}
+
+func (m *misplaced) Name() string                  { return m.name }
+func (m *misplaced) Execute(context.Context) error { return nil }
+func (m *misplaced) Verify(context.Context) error {
+	return errors.New("text landed in the search box")
+}
+func (m *misplaced) Undo(context.Context) error {
+	*m.undone = append(*m.undone, m.name)
+	return nil
+}
+
+func TestRollbackUndoesEachStrategyThatActed(t *testing.T) {
+	var undone []string
+	undoer := func(s strategy.Strategy) strategy.Strategy {
+		return undoing{s, func(context.Context) error {
+			undone = append(undone, s.Name())
+			return nil
+		}}
+	}
+	// vision typed into the wrong field, so its verification failed but
+	// its text must still be removed. ocr never acted.
+	vision := &misplaced{name: "vision", undone: &undone}
+	p := mustNew(t, strategy.Config{},
+		strategy.Step{Name: "type", Strategies: []strategy.Strategy{
+			undoer(fail("ocr", errors.New("no field"))), vision, undoer(succeed("ui"))}},
+		strategy.Step{Name: "send", Strategies: []strategy.Strategy{fail("shortcut", errors.New("offline"))}},
+	)
+	res, err := p.Run(context.Background())
+	if !errors.Is(err, strategy.ErrPlanAborted) {
+		t.Fatalf("Run = %v, want ErrPlanAborted", err)
+	}
+	if want := []string{"ui", "vision"}; !slices.Equal(undone, want) {
+		t.Errorf("undone = %v, want %v", undone, want)
+	}
+	if len(res.Undos) != 2 || res.Undos[0].Strategy != "ui" || res.Undos[1].Strategy != "vision" {
+		t.Errorf("Undos = %+v, want ui then vision", res.Undos)
+	}
+}
+
+func TestUndoPanicIsFailure(t *testing.T) {
+	p := mustNew(t, strategy.Config{},
+		strategy.Step{Name: "open", Strategies: []strategy.Strategy{succeed("launch")},
+			Undo: func(context.Context) error { panic("window handle freed") }},
+		strategy.Step{Name: "send", Strategies: []strategy.Strategy{fail("shortcut", errors.New("offline"))}},
+	)
+	res, err := p.Run(context.Background())
+	var pe *strategy.PanicError
+	if len(res.Undos) != 1 || res.Undos[0].Outcome != strategy.OutcomeFailed || !errors.As(res.Undos[0].Err, &pe) {
+		t.Errorf("Undos = %+v, want one failed with a *PanicError", res.Undos)
+	}
+	if !errors.Is(err, strategy.ErrStepFailed) {
+		t.Errorf("Run = %v, want the step failure kept", err)
+	}
+}
