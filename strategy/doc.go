@@ -14,9 +14,9 @@
 // failed in the same step. A failed verification counts as a failure. The
 // step's timeout (30 s by default) covers all its attempts, paused time
 // excluded, and fails the step when it passes even if the strategy ignores
-// its context: each attempt runs on its own goroutine, and one that has
-// not returned shortly after its context was cancelled is abandoned and
-// counted in [Result.Abandoned]. A failed step aborts the plan or lets it
+// its context. Each attempt runs on its own goroutine, and one that has not
+// returned within [Config.CancelGrace] after its context was cancelled is
+// abandoned and counted in [Result.Abandoned]. A failed step aborts the plan or lets it
 // continue, per [Step.OnFailure]; steps with side effects abort by
 // default.
 //
