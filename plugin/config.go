@@ -40,7 +40,8 @@ type Config struct {
 	RevokedKeys []string
 	// StateFile is the path of the file that stores the highest loaded
 	// version of each plugin, so a rollback is rejected across restarts.
-	// Empty keeps the marks in memory for the Loader's lifetime only.
+	// It is replaced atomically with mode 0600. Empty keeps the marks in
+	// memory for the Loader's lifetime only.
 	StateFile string
 	// HostAPI is the host's API version, checked against each manifest's
 	// host_api range. Empty skips the check.
@@ -74,9 +75,12 @@ type Config struct {
 	// OnVerify, if set, is called once per Verify or Load call, on the
 	// caller's goroutine, after logging and before the call returns.
 	OnVerify func(VerifyEvent)
-	// OnRun, if set, is called once per started process, on the
+	// OnRun, if set, is called once per Start call that gets past its
+	// context check. For a process that started, it is called on the
 	// goroutine that supervises it, after the process group is gone and
-	// before Close of that process returns.
+	// before Close returns. For a start failure, including a failed
+	// preflight, it is called on the goroutine of Start before Start
+	// returns.
 	OnRun func(RunEvent)
 }
 

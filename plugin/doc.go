@@ -48,8 +48,11 @@
 // holds a pipe cannot make the host wait. A crash, timeout or malformed
 // reply is a [*RunError]; the host keeps running.
 //
-// Running plugins is implemented for Linux only; verification works on
-// every platform.
+// The process runs as the host's user, so it can read what the host can
+// read. The sandbox contains resource use and cleans up every process of
+// the group; it is not an isolation boundary against a malicious plugin,
+// which is what the signature check is for. Running plugins is
+// implemented for Linux only, while verification works on every platform.
 //
 // BUG(plugin): a descendant that leaves the process group (with setsid or
 // setpgid) escapes the group kill; only its pipes are closed after the

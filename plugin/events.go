@@ -62,7 +62,7 @@ type VerifyEvent struct {
 	// Plugin is the requested plugin id.
 	Plugin string
 	// Version is the manifest's version, or empty if the manifest was
-	// not authenticated.
+	// not authenticated and decoded.
 	Version string
 	// KeyID is the id of the key named in plugin.sig, or empty.
 	KeyID string

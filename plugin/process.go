@@ -65,12 +65,14 @@ const (
 // [Plugin.Preflight]. The process runs in its own process group, in a
 // fresh private working directory, with only the allowlisted environment
 // and the configured resource limits. It lives until Close, until ctx is
-// done, or until it exits; when ctx is done the process group gets
-// SIGTERM and, after Config.Grace, SIGKILL.
+// done, or until it exits. When ctx is done the process group gets
+// SIGTERM and, after Config.Grace, SIGKILL. Close the process when it is
+// no longer needed, because its supervising goroutines run as long as
+// it does.
 //
 // A missing dependency, found by the preflight or when the entry point
-// fails to start, is a *MissingDependencyError. Any other start failure is
-// a *RunError with OutcomeStartFailed.
+// fails to start, is a *MissingDependencyError. Any other start failure
+// is a *RunError with OutcomeStartFailed.
 func (p *Plugin) Start(ctx context.Context) (*Process, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

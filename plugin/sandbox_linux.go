@@ -15,6 +15,11 @@ const (
 	sigKill = syscall.SIGKILL
 )
 
+// openReadFlags open plugin files for reading. O_NONBLOCK keeps a named
+// pipe swapped in after the tree check from blocking the open, and the
+// check that follows on the open file rejects it.
+const openReadFlags = os.O_RDONLY | syscall.O_NONBLOCK
+
 // startProcess starts the command in its own process group with resource
 // limits in place before its first instruction. The child requests
 // tracing (PTRACE_TRACEME), so the kernel stops it right after exec. The

@@ -14,6 +14,8 @@ const (
 	sigKill = syscall.Signal(9)
 )
 
+const openReadFlags = os.O_RDONLY
+
 // errUnsupported is returned by Start on systems other than Linux, where
 // the process group and resource limit controls are not implemented.
 var errUnsupported = errors.New("plugin: running plugins is supported only on Linux")

@@ -48,11 +48,7 @@ func (l *Loader) Verify(ctx context.Context, dir string, ref Ref) (*Manifest, er
 // Plugin to remove the copy.
 func (l *Loader) Load(ctx context.Context, dir string, ref Ref) (*Plugin, error) {
 	start := time.Now()
-	p, keyID, err := l.load(ctx, dir, ref)
-	var m *Manifest
-	if p != nil {
-		m = &p.manifest
-	}
+	p, m, keyID, err := l.load(ctx, dir, ref)
 	l.finishVerify(ref, m, keyID, start, err)
 	if err != nil {
 		return nil, err
@@ -60,10 +56,12 @@ func (l *Loader) Load(ctx context.Context, dir string, ref Ref) (*Plugin, error)
 	return p, nil
 }
 
-func (l *Loader) load(ctx context.Context, dir string, ref Ref) (*Plugin, string, error) {
+// load returns the plugin, and the manifest and key id as far as they
+// were authenticated, for the event.
+func (l *Loader) load(ctx context.Context, dir string, ref Ref) (*Plugin, *Manifest, string, error) {
 	private, err := os.MkdirTemp(l.cfg.CopyDir, "plugin-*")
 	if err != nil {
-		return nil, "", fmt.Errorf("plugin: create private copy: %w", err)
+		return nil, nil, "", fmt.Errorf("plugin: create private copy: %w", err)
 	}
 	files := filepath.Join(private, "files")
 	m, keyID, err := l.verify(ctx, dir, ref, &copier{dir: files})
@@ -76,7 +74,7 @@ func (l *Loader) load(ctx context.Context, dir string, ref Ref) (*Plugin, string
 	}
 	if err != nil {
 		os.RemoveAll(private)
-		return nil, keyID, err
+		return nil, m, keyID, err
 	}
 	p := &Plugin{
 		loader:   l,
@@ -85,7 +83,7 @@ func (l *Loader) load(ctx context.Context, dir string, ref Ref) (*Plugin, string
 		files:    files,
 		entry:    filepath.Join(files, filepath.FromSlash(m.Entry)),
 	}
-	return p, keyID, nil
+	return p, m, keyID, nil
 }
 
 func reject(ref Ref, dir string, reason Reason, detail string, err error) *RejectedError {
@@ -120,7 +118,8 @@ func (l *Loader) finishVerify(ref Ref, m *Manifest, keyID string, start time.Tim
 // verify runs every check in order: signature first, so no unauthenticated
 // byte is parsed as a manifest, then the manifest's claims, then the
 // directory tree, then the content of each file. When cp is not nil each
-// file is copied while it is hashed.
+// file is copied while it is hashed. On a rejection after the manifest was
+// authenticated, the manifest is returned with the error.
 func (l *Loader) verify(ctx context.Context, dir string, ref Ref, cp *copier) (*Manifest, string, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -136,22 +135,22 @@ func (l *Loader) verify(ctx context.Context, dir string, ref Ref, cp *copier) (*
 		return nil, keyID, reject(ref, dir, reason, "", err)
 	}
 	if rej := l.checkClaims(m, dir, ref); rej != nil {
-		return nil, keyID, rej
+		return m, keyID, rej
 	}
 	if rej := checkTree(root, dir, ref, m); rej != nil {
-		return nil, keyID, rej
+		return m, keyID, rej
 	}
 	if cp != nil {
 		if err := os.Mkdir(cp.dir, 0o700); err != nil {
-			return nil, keyID, fmt.Errorf("plugin: create private copy: %w", err)
+			return m, keyID, fmt.Errorf("plugin: create private copy: %w", err)
 		}
 	}
 	for _, f := range m.Files {
 		if err := ctx.Err(); err != nil {
-			return nil, keyID, err
+			return m, keyID, err
 		}
 		if rej := checkFile(root, dir, ref, f, m.Entry, cp); rej != nil {
-			return nil, keyID, rej
+			return m, keyID, rej
 		}
 	}
 	return m, keyID, nil
@@ -210,11 +209,14 @@ func readSmall(root *os.Root, name string, max int64) ([]byte, Reason, error) {
 	if !info.Mode().IsRegular() {
 		return nil, ReasonPathEscape, fmt.Errorf("not a regular file (%s)", info.Mode().Type())
 	}
-	f, err := root.Open(name)
+	f, err := root.OpenFile(name, openReadFlags, 0)
 	if err != nil {
 		return nil, ReasonIO, err
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil || !info.Mode().IsRegular() {
+		return nil, ReasonPathEscape, errors.New("not a regular file")
+	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, ReasonIO, err
@@ -353,7 +355,7 @@ func (c *copier) create(rel string, exec bool) (*os.File, error) {
 // checkFile hashes one listed file, copying it when cp is not nil, and
 // compares its size and digest with the manifest.
 func checkFile(root *os.Root, dir string, ref Ref, f File, entry string, cp *copier) *RejectedError {
-	src, err := root.Open(f.Path)
+	src, err := root.OpenFile(f.Path, openReadFlags, 0)
 	if err != nil {
 		return reject(ref, dir, ReasonPathEscape, f.Path, err)
 	}

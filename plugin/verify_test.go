@@ -295,6 +295,9 @@ func TestLoadRollback(t *testing.T) {
 	_, err = restarted.Verify(context.Background(), older, plugin.Ref{ID: "echo", Version: "1.9.0"})
 	checkRejected(t, err, plugin.ReasonRollback)
 	checkSecurityLog(t, rec, plugin.ReasonRollback)
+	if v := rec.verifyEvents()[0].Version; v != "1.9.0" {
+		t.Errorf("VerifyEvent.Version = %q, want the rejected manifest's 1.9.0", v)
+	}
 
 	// The same version loads again.
 	p, err = restarted.Load(context.Background(), newer, plugin.Ref{ID: "echo"})
