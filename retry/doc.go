@@ -13,9 +13,10 @@
 // Options change the schedule ([WithSchedule], [backoff.Network] by
 // default), limit attempts and time ([WithMaxAttempts], [WithMaxElapsed],
 // [WithAttemptTimeout]), change which errors are retried
-// ([WithClassifier]), and add a hook ([OnRetry]) and a shared budget
-// ([WithBudget]). Do, DoValue and the options are safe for concurrent use;
-// a slice of options can be built once and shared.
+// ([WithClassifier]), and add a hook ([OnRetry]), a shared retry budget
+// ([WithBudget]) and a shared rate-limit gate ([WithGate]). Do, DoValue and
+// the options are safe for concurrent use; a slice of options can be built
+// once and shared.
 //
 // # Contexts
 //
@@ -54,6 +55,17 @@
 // a silent give-up. [NewHTTPError] builds such an error from an
 // *http.Response, and [ParseRetryAfter] reads the header's delta-seconds
 // and HTTP-date forms.
+//
+// # Shared limits
+//
+// Calls to the same service can share two limits. A [Budget] caps retries
+// at a ratio of calls plus a small rate, so that retries cannot multiply
+// the load during an outage; when it is empty the call stops with
+// [ErrBudgetExhausted], a decision made on the client. A [Gate] makes
+// rate-limited work wait instead of fail: once a server requests a delay,
+// every call sharing the gate waits until the delay has passed, up to a
+// bounded number of waiting calls, beyond which a call stops with
+// [ErrQueueFull].
 //
 // # Hooks
 //

@@ -36,6 +36,9 @@ var (
 	// was not asked.
 	ErrBudgetExhausted = errors.New("retry: retry budget exhausted on the client")
 
+	// ErrQueueFull matches an [*Error] whose Reason is ReasonQueueFull.
+	ErrQueueFull = errors.New("retry: too many calls waiting for a rate-limited service")
+
 	// ErrAttemptTimeout is wrapped by the error of an attempt that ran out
 	// of the time [WithAttemptTimeout] gives it, and is the context cause
 	// the operation sees then.
@@ -65,6 +68,9 @@ const (
 	ReasonRetryAfterTooLong
 	// ReasonBudgetExhausted: the shared retry budget had no token left.
 	ReasonBudgetExhausted
+	// ReasonQueueFull: the Gate was closed and as many calls as it allows
+	// were already waiting at it.
+	ReasonQueueFull
 )
 
 var reasonInfo = [...]struct {
@@ -79,6 +85,7 @@ var reasonInfo = [...]struct {
 	ReasonTimeBudget:        {"time budget exhausted", "ERR-RetryTimeBudgetExhausted", ErrTimeBudgetExhausted, true},
 	ReasonRetryAfterTooLong: {"retry-after too long", "ERR-RetryAfterTooLong", ErrRetryAfterTooLong, true},
 	ReasonBudgetExhausted:   {"retry budget exhausted on the client", "ERR-RetryBudgetExhausted", ErrBudgetExhausted, true},
+	ReasonQueueFull:         {"rate-limit queue full", "ERR-RateLimited", ErrQueueFull, true},
 }
 
 func (r Reason) valid() bool { return r > 0 && int(r) < len(reasonInfo) }

@@ -105,8 +105,9 @@ func TestErrorIsMatchesOnlyItsReason(t *testing.T) {
 		retry.ReasonTimeBudget:        retry.ErrTimeBudgetExhausted,
 		retry.ReasonRetryAfterTooLong: retry.ErrRetryAfterTooLong,
 		retry.ReasonBudgetExhausted:   retry.ErrBudgetExhausted,
+		retry.ReasonQueueFull:         retry.ErrQueueFull,
 	}
-	for reason := retry.ReasonAttemptsExhausted; reason <= retry.ReasonBudgetExhausted; reason++ {
+	for reason := retry.ReasonAttemptsExhausted; reason <= retry.ReasonQueueFull; reason++ {
 		err := &retry.Error{Reason: reason, Attempts: 1, Last: errUnavailable}
 		for other, sentinel := range sentinels {
 			if got := errors.Is(err, sentinel); got != (other == reason) {
@@ -137,6 +138,7 @@ func TestReasonString(t *testing.T) {
 		retry.ReasonTimeBudget:        "time budget exhausted",
 		retry.ReasonRetryAfterTooLong: "retry-after too long",
 		retry.ReasonBudgetExhausted:   "retry budget exhausted on the client",
+		retry.ReasonQueueFull:         "rate-limit queue full",
 		0:                             "Reason(0)",
 		-1:                            "Reason(-1)",
 	}

@@ -51,6 +51,7 @@ type config struct {
 	retryable      func(error) bool
 	onRetry        func(RetryEvent) // nil: no hook
 	budget         *Budget          // nil: no retry budget
+	gate           *Gate            // nil: no gate
 	err            error            // the first invalid option
 }
 

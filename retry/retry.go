@@ -78,10 +78,19 @@ func run(parent context.Context, op func(context.Context) error, cfg config) err
 	if cfg.budget != nil {
 		cfg.budget.deposit()
 	}
+	var err error // of the previous attempt
 	for attempt := 1; ; attempt++ {
-		err := c.attempt(op)
+		if cfg.gate != nil {
+			if stop := c.passGate(attempt-1, err); stop != nil {
+				return stop
+			}
+		}
+		err = c.attempt(op)
 		if err == nil {
 			return nil
+		}
+		if hint := RetryAfterOf(err); hint > 0 && cfg.gate != nil {
+			cfg.gate.closeUntil(time.Now().Add(hint))
 		}
 		delay, stop := c.next(attempt, err)
 		if stop != nil {
@@ -181,22 +190,66 @@ func (c *call) wait(attempt int, err error, delay time.Duration) *Error {
 	if c.cfg.onRetry != nil {
 		c.cfg.onRetry(c.event(attempt, err, delay))
 	}
-	if delay > 0 {
-		if c.timer == nil {
-			c.timer = time.NewTimer(delay)
-		} else {
-			c.timer.Reset(delay)
-		}
-		select {
-		case <-c.timer.C:
-		case <-c.ctx.Done():
-			c.timer.Stop()
-		}
-	}
+	c.sleep(delay)
 	if c.ctx.Err() != nil {
 		return c.contextError(err, attempt)
 	}
 	return nil
+}
+
+// sleep waits d, or less if the call's context ends first.
+func (c *call) sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if c.timer == nil {
+		c.timer = time.NewTimer(d)
+	} else {
+		c.timer.Reset(d)
+	}
+	select {
+	case <-c.timer.C:
+	case <-c.ctx.Done():
+		c.timer.Stop()
+	}
+}
+
+// passGate waits until the gate is open before the attempt that follows
+// the attempts already made, the last of which failed with last. It stops
+// the call when the queue is full or when the wait would pass the maximum
+// server-requested delay, the deadline or the time budget.
+func (c *call) passGate(attempts int, last error) *Error {
+	g := c.cfg.gate
+	for {
+		wait, ok := g.enter(time.Now())
+		switch {
+		case !ok:
+			return c.stop(ReasonQueueFull, last, attempts)
+		case wait <= 0:
+			return nil
+		}
+		stop := c.checkGateWait(attempts, last, wait)
+		if stop == nil {
+			c.sleep(wait)
+		}
+		g.leave()
+		if stop != nil {
+			return stop
+		}
+		if c.ctx.Err() != nil {
+			return c.contextError(last, attempts)
+		}
+	}
+}
+
+func (c *call) checkGateWait(attempts int, last error, wait time.Duration) *Error {
+	if wait > c.cfg.maxRetryAfter {
+		e := c.stop(ReasonRetryAfterTooLong, last, attempts)
+		e.RetryAfter = wait
+		e.MaxRetryAfter = c.cfg.maxRetryAfter
+		return e
+	}
+	return c.checkDeadlines(attempts, last, wait)
 }
 
 func (c *call) stop(reason Reason, last error, attempts int) *Error {

@@ -1,0 +1,175 @@
+package retry_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/cowork-ai/resilience/retry"
+)
+
+func mustGate(t *testing.T, maxWaiting int) *retry.Gate {
+	t.Helper()
+	g, err := retry.NewGate(maxWaiting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// closeGate closes g for d, as a call answered with a Retry-After of d
+// does.
+func closeGate(t *testing.T, g *retry.Gate, d time.Duration) {
+	t.Helper()
+	attempts := 0
+	retry.Do(t.Context(), failing(hintError{d}, &attempts), retry.WithGate(g),
+		retry.WithMaxAttempts(1))
+	if want := time.Now().Add(d); !g.OpenAt().Equal(want) {
+		t.Fatalf("OpenAt() = %v, want %v", g.OpenAt(), want)
+	}
+}
+
+func TestNewGateRejectsNegative(t *testing.T) {
+	if _, err := retry.NewGate(-1); err == nil {
+		t.Error("NewGate(-1) error = nil, want an error naming maxWaiting")
+	}
+}
+
+func TestGateHoldsOtherCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 10)
+		start := time.Now()
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			attempts := 0
+			// Rate-limited for 3 s, then fine; its own wait honours the hint.
+			retry.Do(t.Context(), func(context.Context) error {
+				attempts++
+				if attempts == 1 {
+					return hintError{3 * time.Second}
+				}
+				return nil
+			}, retry.WithGate(g), fixed(t, time.Second, 0))
+		})
+
+		time.Sleep(time.Second)
+		var firstAttempt time.Duration
+		wg.Go(func() {
+			retry.Do(t.Context(), func(context.Context) error {
+				firstAttempt = time.Since(start)
+				return nil
+			}, retry.WithGate(g))
+		})
+		synctest.Wait()
+		if got := g.Waiting(); got != 1 {
+			t.Errorf("Waiting() = %d while a call waits for the gate, want 1", got)
+		}
+		wg.Wait()
+		if firstAttempt != 3*time.Second {
+			t.Errorf("the second call's first attempt ran at %v, want 3s when the gate opens",
+				firstAttempt)
+		}
+		if got := g.Waiting(); got != 0 {
+			t.Errorf("Waiting() = %d after every call returned, want 0", got)
+		}
+	})
+}
+
+func TestGateStopsCalls(t *testing.T) {
+	tests := []struct {
+		name       string
+		maxWaiting int
+		opts       []retry.Option
+		ctx        func(context.Context) (context.Context, context.CancelFunc)
+		want       retry.Reason
+		is         error
+	}{
+		{"queue of zero", 0, nil, nil, retry.ReasonQueueFull, retry.ErrQueueFull},
+		{"wait past the deadline", 10, nil,
+			func(ctx context.Context) (context.Context, context.CancelFunc) {
+				return context.WithTimeout(ctx, 2*time.Second)
+			}, retry.ReasonDeadline, context.DeadlineExceeded},
+		{"wait past the time budget", 10, []retry.Option{retry.WithMaxElapsed(time.Second)}, nil,
+			retry.ReasonTimeBudget, retry.ErrTimeBudgetExhausted},
+		{"wait above the maximum", 10, []retry.Option{retry.WithMaxRetryAfter(5 * time.Second)},
+			nil, retry.ReasonRetryAfterTooLong, retry.ErrRetryAfterTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				g := mustGate(t, tt.maxWaiting)
+				closeGate(t, g, 10*time.Second)
+				ctx, cancel := context.WithCancel(t.Context())
+				if tt.ctx != nil {
+					ctx, cancel = tt.ctx(ctx)
+				}
+				defer cancel()
+				start := time.Now()
+				attempts := 0
+				err := retry.Do(ctx, failing(nil, &attempts),
+					append(tt.opts, retry.WithGate(g))...)
+				if took := time.Since(start); took != 0 {
+					t.Errorf("Do waited %v, want an immediate return", took)
+				}
+				if attempts != 0 {
+					t.Errorf("operation ran %d times, want 0", attempts)
+				}
+				e := asError(t, err)
+				if e.Reason != tt.want {
+					t.Errorf("Reason = %v, want %v", e.Reason, tt.want)
+				}
+				if !errors.Is(err, tt.is) {
+					t.Errorf("errors.Is(%v, %v) = false, want true", err, tt.is)
+				}
+				if g.Waiting() != 0 {
+					t.Errorf("Waiting() = %d after the call stopped, want 0", g.Waiting())
+				}
+			})
+		})
+	}
+}
+
+func TestGateQueueFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 1)
+		closeGate(t, g, 10*time.Second)
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := retry.Do(t.Context(), func(context.Context) error { return nil },
+				retry.WithGate(g)); err != nil {
+				t.Errorf("the queued call: Do() = %v, want nil", err)
+			}
+		})
+		synctest.Wait()
+		err := retry.Do(t.Context(), func(context.Context) error { return nil }, retry.WithGate(g))
+		e := asError(t, err)
+		if e.Reason != retry.ReasonQueueFull || e.Code() != "ERR-RateLimited" {
+			t.Errorf("Reason, Code() = %v, %q; want %v, ERR-RateLimited", e.Reason, e.Code(),
+				retry.ReasonQueueFull)
+		}
+		if !retry.IsRetryable(err) {
+			t.Errorf("IsRetryable(%v) = false, want true", err)
+		}
+		wg.Wait()
+	})
+}
+
+func TestGateWaitEndsWithContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 1)
+		closeGate(t, g, 10*time.Second)
+		ctx, cancel := context.WithCancel(t.Context())
+		time.AfterFunc(time.Second, cancel)
+		attempts := 0
+		err := retry.Do(ctx, failing(nil, &attempts), retry.WithGate(g))
+		if e := asError(t, err); e.Reason != retry.ReasonCanceled || e.Elapsed != time.Second {
+			t.Errorf("Do() = %v, want ReasonCanceled after 1s", err)
+		}
+		if attempts != 0 || g.Waiting() != 0 {
+			t.Errorf("attempts, Waiting() = %d, %d; want 0, 0", attempts, g.Waiting())
+		}
+	})
+}
