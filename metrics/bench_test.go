@@ -7,6 +7,8 @@ import (
 
 	"github.com/cowork-ai/resilience/breaker"
 	"github.com/cowork-ai/resilience/metrics"
+	"github.com/cowork-ai/resilience/retry"
+	"github.com/cowork-ai/resilience/strategy"
 )
 
 func newBenchMetrics(b *testing.B, opts metrics.Options) *metrics.Metrics {
@@ -49,4 +51,23 @@ func BenchmarkBreakerHookParallel(b *testing.B) {
 			hook(ev)
 		}
 	})
+}
+
+func BenchmarkRetryHook(b *testing.B) {
+	hook := newBenchMetrics(b, metrics.Options{}).RetryHook("stt")
+	ev := retry.RetryEvent{Attempt: 1, Reason: retry.RetryReasonError}
+	b.ReportAllocs()
+	for b.Loop() {
+		hook(ev)
+	}
+}
+
+func BenchmarkStrategyHook(b *testing.B) {
+	hook := newBenchMetrics(b, metrics.Options{}).StrategyHook("vision", "coordinates")
+	ev := strategy.Event{Kind: strategy.EventAttemptEnd, Strategy: "vision",
+		Outcome: strategy.OutcomeFailed}
+	b.ReportAllocs()
+	for b.Loop() {
+		hook(ev)
+	}
 }

@@ -6,8 +6,11 @@
 //
 // Most callers create one [Metrics] with [New] and pass its hooks to the
 // packages they use: [Metrics.BreakerHook] to a breaker's OnStateChange,
-// [Metrics.RoundTripper] around an HTTP client's transport, and so on.
-// A Metrics is safe for concurrent use, and so are its hooks.
+// [Metrics.RetryHook] to retry.OnRetry, [Metrics.StrategyHook] to a plan's
+// OnEvent, [Metrics.PluginHooks] to a plugin loader, and
+// [Metrics.RoundTripper] around an HTTP client's transport. A Metrics is
+// safe for concurrent use, and so are its hooks. The Example shows the
+// wiring end to end.
 //
 // # Names
 //
@@ -23,6 +26,9 @@
 //	websocket_reconnect_attempts_total            redials after a loss
 //	strategy_attempts_total{strategy,outcome}     plan step attempts
 //	plan_steps_total{status}                      plan steps, by end status
+//	plugin_verifications_total{result,reason}     plugin signature checks
+//	plugin_runs_total{outcome}                    plugin processes, by end
+//	plugin_kills_total                            plugins killed by SIGKILL
 //
 // Every label value comes from a closed set: service names from
 // [Options.Services], components and strategies from the wiring code, and
@@ -67,15 +73,18 @@ type Options struct {
 type Metrics struct {
 	services labelSet
 
-	httpRequests       *prometheus.CounterVec
-	httpErrors         *prometheus.CounterVec
-	retryAttempts      *prometheus.CounterVec
-	breakerState       *prometheus.GaugeVec
-	breakerTransitions *prometheus.CounterVec
-	wsDisconnects      *prometheus.CounterVec
-	wsReconnects       prometheus.Counter
-	strategyAttempts   *prometheus.CounterVec
-	planSteps          *prometheus.CounterVec
+	httpRequests        *prometheus.CounterVec
+	httpErrors          *prometheus.CounterVec
+	retryAttempts       *prometheus.CounterVec
+	breakerState        *prometheus.GaugeVec
+	breakerTransitions  *prometheus.CounterVec
+	wsDisconnects       *prometheus.CounterVec
+	wsReconnects        prometheus.Counter
+	strategyAttempts    *prometheus.CounterVec
+	planSteps           *prometheus.CounterVec
+	pluginVerifications *prometheus.CounterVec
+	pluginRuns          *prometheus.CounterVec
+	pluginKills         prometheus.Counter
 
 	// breakerSeries maps a service label to its *breakerSeries.
 	breakerSeries sync.Map
@@ -144,6 +153,14 @@ func (m *Metrics) createCollectors(ns string) {
 		"Attempts of a plan step with one strategy, by outcome.", "strategy", "outcome")
 	m.planSteps = counter("plan_steps_total",
 		"Plan steps that ended, by status.", "status")
+	m.pluginVerifications = counter("plugin_verifications_total",
+		"Plugin verifications, by result and rejection reason.", "result", "reason")
+	m.pluginRuns = counter("plugin_runs_total",
+		"Plugin processes that ended, by outcome.", "outcome")
+	m.pluginKills = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: ns, Name: "plugin_kills_total",
+		Help: "Plugin processes killed with SIGKILL after SIGTERM did not stop them.",
+	})
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
@@ -151,6 +168,7 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.httpRequests, m.httpErrors, m.retryAttempts, breakerStateCollector{m},
 		m.breakerTransitions, m.wsDisconnects, m.wsReconnects,
 		m.strategyAttempts, m.planSteps,
+		m.pluginVerifications, m.pluginRuns, m.pluginKills,
 	}
 }
 

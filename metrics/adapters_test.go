@@ -1,0 +1,160 @@
+package metrics_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cowork-ai/resilience/metrics"
+	"github.com/cowork-ai/resilience/plugin"
+	"github.com/cowork-ai/resilience/retry"
+	"github.com/cowork-ai/resilience/strategy"
+)
+
+// value gathers reg and returns the value of the counter or gauge series
+// of name whose labels include every pair of labels. It fails the test
+// when no series matches.
+func value(t *testing.T, reg prometheus.Gatherer, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, s := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, l := range s.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			for i := 0; i+1 < len(labels); i += 2 {
+				if got[labels[i]] != labels[i+1] {
+					continue series
+				}
+			}
+			if s.GetCounter() != nil {
+				return s.GetCounter().GetValue()
+			}
+			return s.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no series %s%v", name, labels)
+	return 0
+}
+
+// throttled is an error that carries a server-requested delay.
+type throttled struct{}
+
+func (throttled) Error() string             { return "429 too many requests" }
+func (throttled) RetryAfter() time.Duration { return 2 * time.Second }
+
+func TestRetryHookCountsRetriesByReason(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, reg := newMetrics(t, metrics.Options{})
+		attempts := 0
+		err := retry.Do(t.Context(), func(context.Context) error {
+			attempts++
+			switch attempts {
+			case 1:
+				return errors.New("connection reset")
+			case 2:
+				return throttled{}
+			}
+			return nil
+		}, retry.OnRetry(m.RetryHook("stt")))
+		require.NoError(t, err)
+		m.RetryHook("backend") // wired but never retried
+
+		assert.Equal(t, 1.0, value(t, reg, "retry_attempts_total", "component", "stt",
+			"reason", "error"))
+		assert.Equal(t, 1.0, value(t, reg, "retry_attempts_total", "component", "stt",
+			"reason", "retry_after"))
+		assert.Equal(t, 0.0, value(t, reg, "retry_attempts_total", "component", "stt",
+			"reason", "attempt_timeout"))
+		assert.Equal(t, 0.0, value(t, reg, "retry_attempts_total", "component", "backend",
+			"reason", "error"), "series of a component that never retried")
+	})
+}
+
+func TestStrategyHookCountsAttemptsAndSteps(t *testing.T) {
+	m, reg := newMetrics(t, metrics.Options{})
+	fail := func(name string) strategy.Strategy {
+		return strategy.Func(name, func(context.Context) error { return errors.New("not found") })
+	}
+	plan, err := strategy.New(strategy.Config{
+		OnEvent: m.StrategyHook("vision", "ui-automation", "coordinates"),
+	}, strategy.Step{
+		Name: "click send",
+		Strategies: []strategy.Strategy{fail("vision"), fail("ui-automation"),
+			strategy.Func("coordinates", func(context.Context) error { return nil })},
+	}, strategy.Step{
+		Name:       "confirm",
+		Strategies: []strategy.Strategy{fail("hotkey")},
+	})
+	require.NoError(t, err)
+	_, err = plan.Run(t.Context())
+	require.Error(t, err, "plan whose second step fails")
+
+	cases := []struct {
+		strategy, outcome string
+		want              float64
+	}{
+		{"vision", "failed", 1},
+		{"ui-automation", "failed", 1},
+		{"coordinates", "succeeded", 1},
+		{"coordinates", "failed", 0},
+		{"other", "failed", 1}, // "hotkey" is not in the set
+	}
+	for _, c := range cases {
+		got := value(t, reg, "strategy_attempts_total", "strategy", c.strategy,
+			"outcome", c.outcome)
+		assert.Equal(t, c.want, got, "strategy_attempts_total{%s,%s}", c.strategy, c.outcome)
+	}
+	assert.Equal(t, 1.0, value(t, reg, "plan_steps_total", "status", "succeeded"))
+	assert.Equal(t, 1.0, value(t, reg, "plan_steps_total", "status", "failed"))
+	assert.Equal(t, 0.0, value(t, reg, "plan_steps_total", "status", "timed_out"))
+}
+
+func TestPluginHooksCountVerificationsAndRuns(t *testing.T) {
+	m, reg := newMetrics(t, metrics.Options{})
+	onVerify, onRun := m.PluginHooks()
+	pub, _, err := ed25519.GenerateKey(nil)
+	require.NoError(t, err)
+	loader, err := plugin.New(plugin.Config{TrustedKeys: []ed25519.PublicKey{pub},
+		OnVerify: onVerify})
+	require.NoError(t, err)
+
+	_, err = loader.Verify(t.Context(), t.TempDir(), plugin.Ref{ID: "weather"})
+	require.Error(t, err, "Verify of a directory without a signature")
+	assert.Equal(t, 1.0, value(t, reg, "plugin_verifications_total", "result", "rejected",
+		"reason", "signature_missing"))
+	assert.Equal(t, 0.0, value(t, reg, "plugin_verifications_total", "result", "accepted"))
+
+	// Run events come from plugin processes; these are the two ends that
+	// matter most to an operator.
+	onRun(plugin.RunEvent{Plugin: "weather", Outcome: plugin.OutcomeOK})
+	onRun(plugin.RunEvent{Plugin: "weather", Outcome: plugin.OutcomeTimeout, Killed: true})
+	assert.Equal(t, 1.0, value(t, reg, "plugin_runs_total", "outcome", "ok"))
+	assert.Equal(t, 1.0, value(t, reg, "plugin_runs_total", "outcome", "timeout"))
+	assert.Equal(t, 0.0, value(t, reg, "plugin_runs_total", "outcome", "crashed"))
+	assert.Equal(t, 1.0, value(t, reg, "plugin_kills_total"))
+}
+
+func TestAllHooksPassLint(t *testing.T) {
+	m, reg := newMetrics(t, metrics.Options{Services: []string{"openai"}})
+	m.RetryHook("stt")
+	m.StrategyHook("vision")
+	m.PluginHooks()
+	problems, err := testutil.GatherAndLint(reg)
+	require.NoError(t, err)
+	assert.Empty(t, problems)
+}
