@@ -94,3 +94,43 @@ func ExamplePlan_Run_rollback() {
 	// ERR-PlanAborted
 	// strategy: plan aborted at step "send": strategy: step "send" failed after 1 attempts: last attempt: mail server rejected the message (rollback: 1 of 2 undos failed)
 }
+
+// A step whose window closes while a strategy works: the plan pauses and
+// the prompter, which would ask the user, decides to resume once the
+// window is back.
+func ExamplePrompterFunc() {
+	windowOpen := true
+	calls := 0
+	typeText := strategy.Func("ui-automation", func(context.Context) error {
+		calls++
+		if calls == 1 {
+			windowOpen = false
+			return strategy.EnvironmentChanged("the editor window closed")
+		}
+		return nil
+	})
+	prompter := strategy.PrompterFunc(func(_ context.Context, p strategy.PauseInfo) (strategy.Decision, error) {
+		fmt.Printf("paused at %q: %v\n", p.Step, p.Err)
+		windowOpen = true // the user reopened the window
+		return strategy.DecisionResume, nil
+	})
+
+	plan, err := strategy.New(strategy.Config{Prompter: prompter}, strategy.Step{
+		Name:       "type greeting",
+		Strategies: []strategy.Strategy{typeText},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := plan.Run(context.Background())
+	fmt.Println("window open:", windowOpen, "error:", err)
+	for _, a := range res.Steps[0].Attempts {
+		fmt.Println(a.Strategy, a.Outcome)
+	}
+	// Output:
+	// paused at "type greeting": strategy: environment changed: the editor window closed
+	// window open: true error: <nil>
+	// ui-automation interrupted
+	// ui-automation succeeded
+}
