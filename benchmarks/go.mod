@@ -13,9 +13,7 @@ require (
 
 require (
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
-	golang.org/x/sys v0.47.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
+	github.com/cowork-ai/resilience v0.0.0
 )
 
 replace github.com/cowork-ai/resilience => ../
