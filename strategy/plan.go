@@ -169,7 +169,8 @@ type Config struct {
 	// Probe checks the environment before each attempt and, when
 	// ProbeInterval is set, while an attempt runs. A non-nil error is an
 	// environment change; one that is not an [*EnvironmentChangedError]
-	// is wrapped in one. Nil means no probe.
+	// is wrapped in one. The probe runs on the goroutine that called
+	// [Plan.Run], so it should return quickly. Nil means no probe.
 	Probe func(ctx context.Context) error
 
 	// ProbeInterval is the period of the probe while an attempt runs.

@@ -35,7 +35,8 @@ type RankerConfig struct {
 // untried strategy scores one half. Ties keep the step's order.
 // Successes, failures, failed verifications and timeouts are recorded;
 // strategies that were not ready or were interrupted are not. Memory
-// is bounded by MaxKinds × strategies × one word.
+// grows with MaxKinds times the distinct strategy names seen per kind,
+// two words each.
 //
 // A Ranker is safe for concurrent use and may be shared by plans.
 type Ranker struct {
