@@ -12,25 +12,25 @@ import (
 type BudgetConfig struct {
 	// Ratio is the number of retries each call earns, from 0 to 1: 0.1
 	// lets retries add at most 10% to the load that calls make. Zero means
-	// 0.1; use a tiny positive value for a budget that only MinPerSecond
+	// 0.1. A tiny positive value gives a budget that only MinPerSecond
 	// refills.
 	Ratio float64
 
 	// MinPerSecond is the number of retries a second allowed whatever the
 	// traffic, so that a client with few calls can still retry. Zero means
-	// 1; it must not be negative.
+	// 1. It must not be negative.
 	MinPerSecond float64
 
 	// Burst is the largest number of retries saved up, and the number the
-	// budget starts with. Zero means 10; it must be at least 1.
+	// budget starts with. Zero means 10. It must be at least 1.
 	Burst float64
 }
 
 // Budget is a token bucket of retries shared by calls, so that retries
 // cannot multiply the load on a service during an outage. Each call that
-// uses it deposits Ratio tokens; each retry takes one token; the bucket
-// also refills at MinPerSecond tokens a second and holds at most Burst. A
-// retry finding less than one token stops its call with
+// uses it deposits Ratio tokens, and each retry takes one token. The bucket
+// also refills at MinPerSecond tokens a second, and it holds at most Burst.
+// A retry that finds less than one token stops its call with
 // [ReasonBudgetExhausted]: the client, not the server, decided.
 //
 // A Budget is safe for concurrent use. Pass it to calls with [WithBudget].

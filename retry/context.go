@@ -8,9 +8,9 @@ import (
 
 // attemptContext is the context of an attempt without a per-attempt
 // timeout: a child of the call's context that end cancels when the attempt
-// returns. Most operations that succeed never call Done, so the underlying
-// cancelable context is created only on the first call of Done. Until
-// then, and for Value and Deadline, the parent answers.
+// returns. The cancelable context underneath is created by the first call
+// of Done, so an operation that never calls it costs one small allocation.
+// Until then, Err and Value come from the parent, and Deadline always does.
 type attemptContext struct {
 	parent context.Context
 

@@ -29,10 +29,11 @@
 //
 // # Stopping and errors
 //
-// A call stops on success; on an error that is not retryable (see
-// [IsRetryable] and [Permanent]); when attempts run out; when its context
-// ends or its time budget does; when a server requests a delay above the
-// maximum ([WithMaxRetryAfter]); or when the shared [Budget] is empty. Every
+// A call stops on success or on an error that is not retryable (see
+// [IsRetryable] and [Permanent]). It also stops when attempts run out, when
+// its context ends or its time budget does, when a server requests a delay
+// above the maximum ([WithMaxRetryAfter]), when the shared [Budget] is
+// empty, and when too many calls already wait at a shared [Gate]. Every
 // stop without success returns an [*Error] with the number of attempts,
 // the elapsed time, the [Reason] and the last error. The error unwraps to
 // the last error and, when the context ended the call, to the context's

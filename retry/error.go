@@ -23,8 +23,8 @@ var (
 	ErrNotRetryable = errors.New("retry: error is not retryable")
 
 	// ErrTimeBudgetExhausted matches an [*Error] whose Reason is
-	// ReasonTimeBudget. It is also the context cause an operation sees when
-	// the time budget of [WithMaxElapsed] ends during an attempt.
+	// ReasonTimeBudget. It is also the cause of the operation's context
+	// when the time budget of [WithMaxElapsed] ends during an attempt.
 	ErrTimeBudgetExhausted = errors.New("retry: time budget exhausted")
 
 	// ErrRetryAfterTooLong matches an [*Error] whose Reason is
@@ -40,12 +40,12 @@ var (
 	ErrQueueFull = errors.New("retry: too many calls waiting for a rate-limited service")
 
 	// ErrAttemptTimeout is wrapped by the error of an attempt that ran out
-	// of the time [WithAttemptTimeout] gives it, and is the context cause
-	// the operation sees then.
+	// of the time [WithAttemptTimeout] gives it. It is also the cause of
+	// the operation's context then.
 	ErrAttemptTimeout = errors.New("retry: attempt timed out")
 )
 
-// Reason is why a call stopped without success.
+// Reason is the condition that stopped a call without success.
 type Reason int
 
 const (
@@ -113,18 +113,18 @@ func (r Reason) Code() string {
 // context.DeadlineExceeded. errors.Is also matches the sentinel of the
 // Reason, such as [ErrBudgetExhausted].
 type Error struct {
-	// Reason is why the call stopped.
+	// Reason is the condition that stopped the call.
 	Reason Reason
 
-	// Attempts is the number of times the operation ran; zero when the
-	// context was done before the first attempt.
+	// Attempts is the number of times the operation ran. It is zero when
+	// the call stopped before the first attempt.
 	Attempts int
 
 	// Elapsed is the time from the start of the call until it stopped.
 	Elapsed time.Duration
 
-	// Last is the error of the last attempt, with a Permanent marker
-	// removed; nil when no attempt ran.
+	// Last is the error of the last attempt, with a Permanent mark
+	// removed, or nil when no attempt ran.
 	Last error
 
 	// RetryAfter is the delay the server requested in Last, or zero if it
@@ -195,9 +195,9 @@ func (e *Error) Is(target error) bool {
 }
 
 // Retryable reports whether running the whole call again later can
-// succeed: true when retries ran out (attempts, time or budget) or the
-// server asked for a long wait, false when the error is permanent or the
-// caller's context ended. The shared classification ([IsRetryable]) uses
+// succeed. It is true when retries ran out (attempts, time or budget) or
+// the server requested a long wait, and false when the error is permanent
+// or the caller's context ended. The shared classification ([IsRetryable]) uses
 // this method, so a call nested in another retrying call is classified by
 // how it stopped.
 func (e *Error) Retryable() bool {
@@ -229,7 +229,7 @@ func Permanent(err error) error {
 
 // PermanentError is the mark that [Permanent] puts on an error. Any error
 // with a Retryable() bool method that returns false stops a call the same
-// way; this type is one such error.
+// way, and this type is one such error.
 type PermanentError struct {
 	Err error
 }
@@ -244,12 +244,12 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 func (e *PermanentError) Retryable() bool { return false }
 
 // IsRetryable reports whether retrying the operation that returned err can
-// succeed; it is the default classification of [Do]. The first rule that
+// succeed. It is the default classification of [Do]. The first rule that
 // matches decides:
 //
 //  1. nil is not retryable.
-//  2. An error in the chain with a Retryable() bool method decides itself;
-//     [Permanent] errors, [*HTTPError] and [*Error] use this.
+//  2. An error in the chain with a Retryable() bool method decides itself.
+//     [Permanent] errors, [*HTTPError] and [*Error] have one.
 //  3. context.Canceled is not retryable.
 //  4. A network timeout is retryable: an error in the chain whose Timeout()
 //     method returns true, such as a dial, read or http.Client timeout,

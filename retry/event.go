@@ -27,12 +27,12 @@ type RetryEvent struct {
 	// failed.
 	Elapsed time.Duration
 
-	// Reason is why the attempt is retried.
+	// Reason is the cause of the retry.
 	Reason RetryReason
 }
 
-// RetryReason is why a failed attempt is retried. Its String values form a
-// closed set, suitable as a metric label.
+// RetryReason is the cause of a retry. Its String values form a closed
+// set, suitable as a metric label.
 type RetryReason int
 
 const (

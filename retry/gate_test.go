@@ -20,7 +20,7 @@ func mustGate(t *testing.T, maxWaiting int) *retry.Gate {
 	return g
 }
 
-// closeGate closes g for d, as a call answered with a Retry-After of d
+// closeGate closes g for d, as a call whose response has a Retry-After of d
 // does.
 func closeGate(t *testing.T, g *retry.Gate, d time.Duration) {
 	t.Helper()

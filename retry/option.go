@@ -12,7 +12,7 @@ import (
 // for unless [WithMaxRetryAfter] sets another maximum.
 const DefaultMaxRetryAfter = time.Minute
 
-// defaultSchedule is shared by every call without WithSchedule; a Policy is
+// defaultSchedule is shared by every call without WithSchedule. A Policy is
 // immutable, so sharing it is safe.
 var defaultSchedule backoff.Schedule = backoff.Network()
 
@@ -29,8 +29,8 @@ type optionFunc func(c config) config
 
 func (f optionFunc) apply(c config) config { return f(c) }
 
-// invalid returns an option that makes the call fail with err before the
-// first attempt.
+// invalid returns an option that makes the call fail, before the first
+// attempt, with an error that wraps ErrInvalidOption.
 func invalid(format string, args ...any) Option {
 	err := fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
 	return optionFunc(func(c config) config {
@@ -78,7 +78,7 @@ func WithSchedule(s backoff.Schedule) Option {
 
 // WithMaxAttempts limits the number of attempts, the first one included.
 // The call stops at whichever limit comes first, this one or the end of the
-// schedule. Zero, the default, leaves the limit to the schedule; a negative
+// schedule. Zero, the default, leaves the limit to the schedule. A negative
 // n is invalid.
 func WithMaxAttempts(n int) Option {
 	if n < 0 {
@@ -93,7 +93,7 @@ func WithMaxAttempts(n int) Option {
 // WithMaxElapsed sets a time budget for the whole call, attempts and waits
 // included. The operation's context carries the budget as a deadline, and
 // the call never starts a wait that would end past it. Zero, the default,
-// means no budget; a negative d is invalid.
+// means no budget. A negative d is invalid.
 func WithMaxElapsed(d time.Duration) Option {
 	if d < 0 {
 		return invalid("WithMaxElapsed(%v) is negative", d)
@@ -107,8 +107,8 @@ func WithMaxElapsed(d time.Duration) Option {
 // WithAttemptTimeout bounds each attempt: the operation's context gets a
 // deadline d after the attempt starts. An attempt that fails because its
 // own deadline passed, while the call's context is still alive, is
-// retried whatever its error; its error wraps [ErrAttemptTimeout]. Zero,
-// the default, means no per-attempt timeout; a negative d is invalid.
+// retried whatever its error, and its error wraps [ErrAttemptTimeout].
+// Zero, the default, means no per-attempt timeout. A negative d is invalid.
 func WithAttemptTimeout(d time.Duration) Option {
 	if d < 0 {
 		return invalid("WithAttemptTimeout(%v) is negative", d)
@@ -122,8 +122,8 @@ func WithAttemptTimeout(d time.Duration) Option {
 // WithMaxRetryAfter sets the longest server-requested delay the call waits
 // for (see [ParseRetryAfter]). A longer request stops the call at once with
 // [ReasonRetryAfterTooLong] instead of waiting. The default is
-// [DefaultMaxRetryAfter]; zero means every positive request stops the call;
-// a negative d is invalid.
+// [DefaultMaxRetryAfter]. Zero means every positive request stops the
+// call. A negative d is invalid.
 func WithMaxRetryAfter(d time.Duration) Option {
 	if d < 0 {
 		return invalid("WithMaxRetryAfter(%v) is negative", d)

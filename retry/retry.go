@@ -9,7 +9,7 @@ import (
 )
 
 // Do calls op until it succeeds or a stop condition holds, waiting between
-// attempts as the schedule says (by default [backoff.Network]). It returns
+// attempts as the schedule sets (by default [backoff.Network]). It returns
 // nil on success and an [*Error] otherwise, or, before any attempt, an
 // error wrapping [ErrInvalidOption] when an option is invalid.
 //
@@ -136,6 +136,7 @@ func (c *call) next(attempt int, err error) (time.Duration, *Error) {
 	if !errors.As(err, &timedOut) && !c.cfg.retryable(err) {
 		return 0, c.stop(ReasonPermanent, err, attempt)
 	}
+
 	if c.cfg.maxAttempts > 0 && attempt >= c.cfg.maxAttempts {
 		return 0, c.stop(ReasonAttemptsExhausted, err, attempt)
 	}
@@ -147,6 +148,7 @@ func (c *call) next(attempt int, err error) (time.Duration, *Error) {
 		return 0, c.stop(ReasonAttemptsExhausted, err, attempt)
 	}
 	delay = max(delay, 0)
+
 	if hint := RetryAfterOf(err); hint > 0 {
 		if hint > c.cfg.maxRetryAfter {
 			e := c.stop(ReasonRetryAfterTooLong, err, attempt)
@@ -158,6 +160,7 @@ func (c *call) next(attempt int, err error) (time.Duration, *Error) {
 	if e := c.checkDeadlines(attempt, err, delay); e != nil {
 		return 0, e
 	}
+
 	if c.cfg.budget != nil && !c.cfg.budget.withdraw(time.Now()) {
 		return 0, c.stop(ReasonBudgetExhausted, err, attempt)
 	}

@@ -56,7 +56,7 @@ func isDigits(s string) bool {
 	return true
 }
 
-// HTTPError is the error of an HTTP response whose status asks for a retry
+// HTTPError is the error of an HTTP response whose status requests a retry
 // or reports a failure. [IsRetryable] classifies it by status code, and
 // [Do] honours its Retry-After delay. It is safe for concurrent use.
 type HTTPError struct {
@@ -68,8 +68,8 @@ type HTTPError struct {
 // NewHTTPError returns the error for resp, reading its status and its
 // Retry-After header. An HTTP-date Retry-After is measured from the
 // response's Date header when it has a valid one, so a server clock that
-// differs from the local one does not change the delay; otherwise it is
-// measured from time.Now. NewHTTPError reads neither the body nor any other
+// differs from the local one does not change the delay. Without a valid
+// Date header it is measured from time.Now. NewHTTPError reads neither the body nor any other
 // header, and does not close the body.
 func NewHTTPError(resp *http.Response) *HTTPError {
 	e := &HTTPError{statusCode: resp.StatusCode, status: resp.Status}

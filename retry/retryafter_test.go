@@ -81,7 +81,7 @@ func FuzzParseRetryAfter(f *testing.F) {
 	})
 }
 
-// rateLimiter answers with status and, when retryAfter is not empty, a
+// rateLimiter responds with status and, when retryAfter is not empty, a
 // Retry-After header, a fixed Date header, and no body.
 func rateLimiter(t *testing.T, status int, retryAfter string) *httptest.Server {
 	t.Helper()
