@@ -36,7 +36,7 @@ type RankerConfig struct {
 // Successes, failures, failed verifications and timeouts are recorded;
 // strategies that were not ready or were interrupted are not. Memory
 // grows with MaxKinds times the distinct strategy names seen per kind,
-// two words each.
+// with one small record each.
 //
 // A Ranker is safe for concurrent use and may be shared by plans.
 type Ranker struct {
