@@ -40,6 +40,13 @@ func runHelper(mode string) int {
 		for in.Scan() {
 			out.Write(append(in.Bytes(), '\n'))
 		}
+	case "chatty":
+		for range 3 {
+			fmt.Fprintln(out, `"unrequested"`)
+		}
+		for in.Scan() {
+			out.Write(append(in.Bytes(), '\n'))
+		}
 	case "crash":
 		in.Scan()
 		fmt.Fprintln(os.Stderr, "helper: crashing on purpose")

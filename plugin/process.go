@@ -196,8 +196,9 @@ func (pr *Process) Done() <-chan struct{} { return pr.done }
 // which may be nil to discard it. If ctx is done before the reply, the
 // process group is stopped, because a late reply would be read as the
 // reply to the next request. The error is then a *RunError with
-// OutcomeTimeout or OutcomeCanceled. A reply that is not valid JSON stops the process too.
-// A Call after Close returns ErrClosed.
+// OutcomeTimeout or OutcomeCanceled. A reply that does not decode into
+// resp, or output sent before the request, stops the process too. A Call
+// after Close returns ErrClosed.
 func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -210,6 +211,10 @@ func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	defer pr.callMu.Unlock()
 	select {
 	case <-pr.stopped:
+		return pr.wait()
+	case <-pr.replies:
+		// A line that arrived before the request cannot be its reply.
+		pr.terminate(causeMalformed, errors.New("output that no request asked for"))
 		return pr.wait()
 	default:
 	}

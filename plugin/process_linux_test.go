@@ -123,6 +123,26 @@ func TestCallMalformedReply(t *testing.T) {
 	}
 }
 
+func TestUnrequestedOutputStops(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "chatty")
+	// Depending on timing the call may read one unrequested line as its
+	// reply, but the process writes more lines than any call can read.
+	pr.Call(context.Background(), "hello", nil)
+	select {
+	case <-pr.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("process that writes unrequested output was not stopped")
+	}
+	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeMalformed {
+		t.Errorf("run events = %+v, want one malformed run", runs)
+	}
+	err := pr.Call(context.Background(), "again", nil)
+	if !errors.Is(err, plugin.ErrMalformedReply) {
+		t.Errorf("Call after the violation: err = %v, want ErrMalformedReply", err)
+	}
+}
+
 func TestTimeoutKillsIgnoringGroup(t *testing.T) {
 	l, rec := newLoader(t, nil)
 	pr := startHelper(t, l, "ignore-term")

@@ -345,6 +345,11 @@ func TestLoadCopyIsPrivate(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	defer p.Close()
+	m := p.Manifest()
+	m.Files[0].Path = "changed"
+	if p.Manifest().Files[0].Path == "changed" {
+		t.Error("Manifest() returned a slice shared with the plugin")
+	}
 	info, err := os.Stat(filepath.Dir(p.Dir()))
 	if err != nil {
 		t.Fatal(err)
