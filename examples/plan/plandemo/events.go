@@ -11,6 +11,9 @@ import (
 // narrate turns the plan's events into the account the user reads. It runs
 // on the goroutine that called Plan.Run.
 func (s *scenario) narrate(e strategy.Event) {
+	if s.cfg.OnEvent != nil {
+		s.cfg.OnEvent(e)
+	}
 	n := s.cfg.Narrator
 	switch e.Kind {
 	case strategy.EventStepStart:

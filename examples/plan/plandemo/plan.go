@@ -55,6 +55,10 @@ type Config struct {
 	// failed. Nil error resumes the plan; an error aborts it. Nil means
 	// the plan aborts when Authorize fails.
 	Regrant func(ctx context.Context, reason error) error
+
+	// OnEvent, when set, also receives the plan's events, for example to
+	// feed metrics. It runs on the goroutine that called Run.
+	OnEvent func(strategy.Event)
 }
 
 // ErrNotAuthorized marks the environment change raised when

@@ -48,10 +48,21 @@ type ClientConfig struct {
 	// the client gives up on it and falls back. Zero means 30 s.
 	MaxRetryAfter time.Duration
 
+	// MaxQueued is the number of requests per provider that may wait for
+	// a rate limit to pass. When a provider requests a delay, every request
+	// to it waits until the delay has passed instead of adding to the
+	// overload; one more than MaxQueued fails at once. Zero means 8.
+	MaxQueued int
+
 	// Breaker configures the circuit breaker of each provider. Its
 	// Classify and OnStateChange are set by the client. The zero value
 	// opens after 5 consecutive failures for 60 s.
 	Breaker breaker.Config
+
+	// Transport, when set, wraps the HTTP transport of each provider, for
+	// example to count requests. Nil means http.DefaultTransport's
+	// settings.
+	Transport func(provider string, next http.RoundTripper) http.RoundTripper
 
 	// OnRetry, OnStateChange and OnFallback observe the client's recovery
 	// actions. They run on the goroutine that called Transcribe. Nil
@@ -66,13 +77,14 @@ type ClientConfig struct {
 // attempt. A Client is safe for concurrent use.
 type Client struct {
 	cfg       ClientConfig
-	http      *http.Client
 	providers []*provider
 }
 
 type provider struct {
 	Provider
+	http    *http.Client
 	breaker *breaker.Breaker
+	gate    *retry.Gate
 }
 
 // Transcript is a successful transcription.
@@ -95,24 +107,58 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if cfg.MaxRetryAfter == 0 {
 		cfg.MaxRetryAfter = 30 * time.Second
 	}
-	// A transport of its own lets Close release the idle connections.
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	c := &Client{cfg: cfg, http: &http.Client{Transport: transport}}
-	bc := cfg.Breaker
-	bc.Classify = classify
-	bc.OnStateChange = cfg.OnStateChange
+	if cfg.MaxQueued == 0 {
+		cfg.MaxQueued = 8
+	}
+	c := &Client{cfg: cfg}
 	for _, p := range cfg.Providers {
-		b, err := breaker.New(p.Name, bc)
+		pr, err := newProvider(p, cfg)
 		if err != nil {
 			return nil, err
 		}
-		c.providers = append(c.providers, &provider{Provider: p, breaker: b})
+		c.providers = append(c.providers, pr)
 	}
 	return c, nil
 }
 
+func newProvider(p Provider, cfg ClientConfig) (*provider, error) {
+	bc := cfg.Breaker
+	bc.Classify = classify
+	bc.OnStateChange = cfg.OnStateChange
+	b, err := breaker.New(p.Name, bc)
+	if err != nil {
+		return nil, err
+	}
+	gate, err := retry.NewGate(cfg.MaxQueued)
+	if err != nil {
+		return nil, fmt.Errorf("sttdemo: ClientConfig.MaxQueued: %w", err)
+	}
+	// A transport of its own lets Close release the idle connections.
+	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.Transport != nil {
+		transport = cfg.Transport(p.Name, transport)
+	}
+	return &provider{Provider: p, http: &http.Client{Transport: transport}, breaker: b,
+		gate: gate}, nil
+}
+
 // Close releases the client's idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+func (c *Client) Close() {
+	for _, p := range c.providers {
+		p.http.CloseIdleConnections()
+	}
+}
+
+// Waiting returns the number of requests waiting for the named provider's
+// rate limit to pass.
+func (c *Client) Waiting(provider string) int {
+	for _, p := range c.providers {
+		if p.Name == provider {
+			return p.gate.Waiting()
+		}
+	}
+	return 0
+}
 
 // Breakers returns the providers' breakers, in provider order, for a
 // metrics adapter to enumerate.
@@ -160,6 +206,7 @@ func (c *Client) transcribeWith(ctx context.Context, p *provider, audio []byte) 
 	opts := []retry.Option{
 		retry.WithSchedule(c.cfg.Schedule),
 		retry.WithMaxRetryAfter(c.cfg.MaxRetryAfter),
+		retry.WithGate(p.gate),
 	}
 	if c.cfg.OnRetry != nil {
 		opts = append(opts, retry.OnRetry(func(e retry.RetryEvent) { c.cfg.OnRetry(p.Name, e) }))
@@ -187,7 +234,7 @@ func (c *Client) post(ctx context.Context, p *provider, audio []byte) (Transcrip
 	if !p.KeyInQuery {
 		req.Header.Set("Authorization", "Bearer "+p.APIKey)
 	}
-	resp, err := c.http.Do(req)
+	resp, err := p.http.Do(req)
 	if err != nil {
 		if errors.Is(context.Cause(ctx), errTimeout) {
 			return Transcript{}, &ProviderError{Provider: p.Name, Kind: KindTimeout,

@@ -12,9 +12,13 @@ package sttdemo
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/cowork-ai/resilience/backoff"
@@ -54,9 +58,11 @@ type Config struct {
 	PrimaryKey, FallbackKey string
 
 	// OnRetry and OnStateChange, when set, also receive the client's
-	// retry and breaker events, for example to feed metrics.
+	// retry and breaker events, and Transport wraps each provider's HTTP
+	// transport, for example to feed metrics.
 	OnRetry       func(provider string, e retry.RetryEvent)
 	OnStateChange func(breaker.StateChange)
+	Transport     func(provider string, next http.RoundTripper) http.RoundTripper
 }
 
 // Command is the outcome of one voice command.
@@ -70,7 +76,9 @@ type Command struct {
 	Notice *report.Notice
 	Told   string
 
-	// Requests is every request each provider received for the command.
+	// Requests is every request each provider received with this
+	// command's recording, matched by the SHA-256 of the body, so a
+	// request whose body changed on a retry would be missing.
 	Requests map[string][]standin.Request
 }
 
@@ -90,11 +98,17 @@ const (
 
 // step is one voice command of the scenario and what goes wrong with it.
 type step struct {
-	phrase   string
-	corrupt  bool          // the recording is truncated
-	before   func()        // sets up the providers' faults
-	pause    time.Duration // the user is silent this long first (scaled)
-	describe func(c Command) narrate.Row
+	phrase  string
+	corrupt bool          // the recording is truncated
+	before  func()        // sets up the providers' faults
+	pause   time.Duration // the user is silent this long first (scaled)
+
+	// queued is a second command, spoken while the first one waits out a
+	// rate limit. It waits at the provider's gate, not at the provider.
+	queued string
+
+	// describe returns the summary row of the step's commands.
+	describe func(cmds []Command) narrate.Row
 }
 
 // Run starts the two provider stand-ins and speaks the scenario's commands.
@@ -115,9 +129,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		if st.before != nil {
 			st.before()
 		}
-		c := s.speak(ctx, st)
-		s.res.Commands = append(s.res.Commands, c)
-		cfg.Narrator.Outcome(st.describe(c))
+		cmds := s.speakStep(ctx, st)
+		s.res.Commands = append(s.res.Commands, cmds...)
+		cfg.Narrator.Outcome(st.describe(cmds))
 	}
 	return s.res, ctx.Err()
 }
@@ -126,7 +140,37 @@ type scenario struct {
 	cfg               Config
 	primary, fallback *standin.Provider
 	client            *Client
-	res               *Result
+
+	// mu guards the fields below, which the commands of one step update
+	// from two goroutines.
+	mu sync.Mutex
+	// whileLimited, when set, runs once at the next retry that waits for
+	// a server-requested delay.
+	whileLimited func()
+	res          *Result
+}
+
+// speakStep speaks the step's command and, when the step has one, the
+// command queued behind it.
+func (s *scenario) speakStep(ctx context.Context, st step) []Command {
+	if st.queued == "" {
+		return []Command{s.speak(ctx, st.phrase, st.corrupt, false)}
+	}
+	second := make(chan Command, 1)
+	s.mu.Lock()
+	s.whileLimited = func() {
+		go func() { second <- s.speak(ctx, st.queued, false, true) }()
+	}
+	s.mu.Unlock()
+	first := s.speak(ctx, st.phrase, st.corrupt, false)
+	s.mu.Lock()
+	fired := s.whileLimited == nil
+	s.whileLimited = nil
+	s.mu.Unlock()
+	if !fired {
+		return []Command{first}
+	}
+	return []Command{first, <-second}
 }
 
 func newScenario(cfg Config) (*scenario, error) {
@@ -174,6 +218,7 @@ func (s *scenario) clientConfig() ClientConfig {
 		},
 		OnRetry:       s.onRetry,
 		OnStateChange: s.onStateChange,
+		Transport:     cfg.Transport,
 		OnFallback: func(from, to string, err error) {
 			cfg.Narrator.Recovery(path, "%s failed (%s); transcribing with %s",
 				from, shortReason(err), to)
@@ -193,7 +238,7 @@ func (s *scenario) onRetry(provider string, e retry.RetryEvent) {
 	n := s.cfg.Narrator
 	n.Failure(path, "%s attempt %d: %s", provider, e.Attempt, shortReason(e.Err))
 	if e.RetryAfter > 0 {
-		n.Recovery(path, "queued the request; retrying %s after the %s it asked for",
+		n.Recovery(path, "holding every request to %s for the %s it asked for",
 			provider, e.RetryAfter)
 	} else {
 		n.Recovery(path, "retrying %s in %s (backoff)", provider, e.Delay.Round(time.Millisecond))
@@ -201,10 +246,21 @@ func (s *scenario) onRetry(provider string, e retry.RetryEvent) {
 	if s.cfg.OnRetry != nil {
 		s.cfg.OnRetry(provider, e)
 	}
+	if e.RetryAfter > 0 {
+		s.mu.Lock()
+		f := s.whileLimited
+		s.whileLimited = nil
+		s.mu.Unlock()
+		if f != nil {
+			f()
+		}
+	}
 }
 
 func (s *scenario) onStateChange(c breaker.StateChange) {
+	s.mu.Lock()
 	s.res.Transitions = append(s.res.Transitions, c)
+	s.mu.Unlock()
 	n := s.cfg.Narrator
 	switch c.To {
 	case breaker.StateOpen:
@@ -222,19 +278,23 @@ func (s *scenario) onStateChange(c breaker.StateChange) {
 
 // speak records one command, transcribes it and tells the user about a
 // failure.
-func (s *scenario) speak(ctx context.Context, st step) Command {
-	audio := wav.Speech(st.phrase, 0.6+0.15*float64(len(st.phrase)/8))
-	if st.corrupt {
+// A queued command is one spoken while the provider's gate is closed.
+func (s *scenario) speak(ctx context.Context, phrase string, corrupt, queued bool) Command {
+	audio := wav.Speech(phrase, 0.6+0.15*float64(len(phrase)/8))
+	if corrupt {
 		audio = audio[:44] // the microphone stopped after the header
 	}
-	c := Command{Phrase: st.phrase}
-	s.cfg.Narrator.Info(path, "the user says %q (%d bytes of WAV)", st.phrase, len(audio))
-	before := map[string]int{Primary: len(s.primary.Requests()),
-		Fallback: len(s.fallback.Requests())}
+	c := Command{Phrase: phrase}
+	s.cfg.Narrator.Info(path, "the user says %q (%d bytes of WAV)", phrase, len(audio))
+	if queued {
+		s.cfg.Narrator.Recovery(path, "queued it until primary's rate limit passes, "+
+			"instead of sending it into the overload")
+	}
 	tr, err := s.client.Transcribe(ctx, audio)
+	sum := sha256.Sum256(audio)
 	c.Requests = map[string][]standin.Request{
-		Primary:  s.primary.Requests()[before[Primary]:],
-		Fallback: s.fallback.Requests()[before[Fallback]:],
+		Primary:  matching(s.primary.Requests(), sum),
+		Fallback: matching(s.fallback.Requests(), sum),
 	}
 	if err == nil {
 		c.Provider, c.Text = tr.Provider, tr.Text
@@ -249,6 +309,18 @@ func (s *scenario) speak(ctx context.Context, st step) Command {
 	}
 	s.cfg.Narrator.Notice(path, n.Code, c.Told, n.Retryable)
 	return c
+}
+
+// matching returns the requests whose body has the SHA-256 sum.
+func matching(reqs []standin.Request, sum [sha256.Size]byte) []standin.Request {
+	want := hex.EncodeToString(sum[:])
+	var out []standin.Request
+	for _, r := range reqs {
+		if r.BodySHA256 == want {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // tell returns what the assistant says about a failed transcription.

@@ -35,8 +35,8 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmds := res.Commands
-	if len(cmds) != 7 {
-		t.Fatalf("len(Commands) = %d, want 7", len(cmds))
+	if len(cmds) != 8 {
+		t.Fatalf("len(Commands) = %d, want 8", len(cmds))
 	}
 
 	t.Run("rate limit waited out", func(t *testing.T) {
@@ -53,8 +53,19 @@ func TestRun(t *testing.T) {
 		}
 	})
 
-	t.Run("timeout falls back", func(t *testing.T) {
+	t.Run("queued behind the rate limit", func(t *testing.T) {
 		c := cmds[1]
+		primary := c.Requests[sttdemo.Primary]
+		if c.Provider != sttdemo.Primary || c.Text != c.Phrase {
+			t.Errorf("answered by %q with %q, want primary with %q", c.Provider, c.Text, c.Phrase)
+		}
+		if len(primary) != 1 || primary[0].Status != 200 {
+			t.Errorf("primary requests = %+v, want one 200 after the limit", primary)
+		}
+	})
+
+	t.Run("timeout falls back", func(t *testing.T) {
+		c := cmds[2]
 		if c.Provider != sttdemo.Fallback || c.Notice != nil {
 			t.Errorf("answered by %q, notice %v; want fallback and no notice", c.Provider, c.Notice)
 		}
@@ -64,7 +75,7 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("corrupt audio not retried", func(t *testing.T) {
-		c := cmds[2]
+		c := cmds[3]
 		if c.Provider != "" || c.Notice == nil {
 			t.Fatalf("answered by %q, notice %v; want a notice", c.Provider, c.Notice)
 		}
@@ -80,7 +91,7 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("outage opens the circuit", func(t *testing.T) {
-		c := cmds[3]
+		c := cmds[4]
 		primary := c.Requests[sttdemo.Primary]
 		if c.Provider != sttdemo.Fallback {
 			t.Errorf("answered by %q, want fallback", c.Provider)
@@ -95,7 +106,7 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("open circuit skips primary", func(t *testing.T) {
-		c := cmds[4]
+		c := cmds[5]
 		if c.Provider != sttdemo.Fallback || len(c.Requests[sttdemo.Primary]) != 0 {
 			t.Errorf("answered by %q after %d primary requests, want fallback after none",
 				c.Provider, len(c.Requests[sttdemo.Primary]))
@@ -103,7 +114,7 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("quota not retried", func(t *testing.T) {
-		c := cmds[5]
+		c := cmds[6]
 		if c.Notice == nil || c.Notice.Code != "ERR-QuotaExceeded" || c.Notice.Retryable {
 			t.Fatalf("notice = %+v, want ERR-QuotaExceeded, not retryable", c.Notice)
 		}
@@ -116,7 +127,7 @@ func TestRun(t *testing.T) {
 	})
 
 	t.Run("probe closes the circuit", func(t *testing.T) {
-		c := cmds[6]
+		c := cmds[7]
 		if c.Provider != sttdemo.Primary {
 			t.Errorf("answered by %q, want primary", c.Provider)
 		}

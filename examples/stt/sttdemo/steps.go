@@ -21,21 +21,27 @@ func (s *scenario) steps() []step {
 	}
 	return []step{{
 		phrase: "open the quarterly report",
+		queued: "and share it with Dana",
 		before: func() {
 			s.primary.Script(standin.Fault{Kind: standin.FaultRateLimit,
 				RetryAfter: s.cfg.scaled(rateLimitWait)})
 		},
-		describe: func(c Command) narrate.Row {
+		describe: func(cmds []Command) narrate.Row {
+			c := cmds[0]
 			return narrate.Row{Path: path,
-				Failure:  fmt.Sprintf("primary rate-limited (429, reset in %s)", s.cfg.scaled(rateLimitWait)),
-				Recovery: "waited as asked, then " + c.Provider + " transcribed", Told: told(c)}
+				Failure: fmt.Sprintf("primary rate-limited (429, reset in %s)",
+					s.cfg.scaled(rateLimitWait)),
+				Recovery: fmt.Sprintf("%d commands queued for the delay, then %s transcribed them",
+					len(cmds), c.Provider),
+				Told: told(c)}
 		},
 	}, {
 		phrase: "what is on my calendar today",
 		before: func() {
 			s.primary.Script(standin.Fault{Kind: standin.FaultSlow, Delay: 3 * timeout})
 		},
-		describe: func(c Command) narrate.Row {
+		describe: func(cmds []Command) narrate.Row {
+			c := cmds[0]
 			return narrate.Row{Path: path,
 				Failure:  fmt.Sprintf("primary slower than the %s timeout", timeout),
 				Recovery: c.Provider + " transcribed instead", Told: told(c)}
@@ -43,21 +49,24 @@ func (s *scenario) steps() []step {
 	}, {
 		phrase:  "play some focus music",
 		corrupt: true,
-		describe: func(c Command) narrate.Row {
+		describe: func(cmds []Command) narrate.Row {
+			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "recording corrupt (400 invalid_audio)",
 				Recovery: "none possible: not retried, not sent elsewhere", Told: told(c)}
 		},
 	}, {
 		phrase: "remind me to call Sam at three",
 		before: func() { s.primary.SetOutage(true) },
-		describe: func(c Command) narrate.Row {
+		describe: func(cmds []Command) narrate.Row {
+			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "primary down (503 on every request)",
 				Recovery: fmt.Sprintf("retried with backoff until its circuit opened; %s transcribed",
 					c.Provider), Told: told(c)}
 		},
 	}, {
 		phrase: "how long is my commute",
-		describe: func(c Command) narrate.Row {
+		describe: func(cmds []Command) narrate.Row {
+			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "primary circuit open",
 				Recovery: fmt.Sprintf("no request to primary; %s transcribed", c.Provider),
 				Told:     told(c)}
@@ -65,7 +74,8 @@ func (s *scenario) steps() []step {
 	}, {
 		phrase: "send the summary to the team",
 		before: func() { s.fallback.Script(standin.Fault{Kind: standin.FaultQuota}) },
-		describe: func(c Command) narrate.Row {
+		describe: func(cmds []Command) narrate.Row {
+			c := cmds[0]
 			return narrate.Row{Path: path,
 				Failure:  "fallback out of quota (429 insufficient_quota) while primary is open",
 				Recovery: "none possible: quota errors are not retried", Told: told(c)}
@@ -74,7 +84,8 @@ func (s *scenario) steps() []step {
 		phrase: "what is the weather tomorrow",
 		before: func() { s.primary.SetOutage(false) },
 		pause:  breaker.DefaultOpenTimeout + time.Second,
-		describe: func(c Command) narrate.Row {
+		describe: func(cmds []Command) narrate.Row {
+			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "primary circuit still open after the outage",
 				Recovery: fmt.Sprintf("after %s a probe reached primary and closed it; %s transcribed",
 					s.cfg.scaled(breaker.DefaultOpenTimeout), c.Provider), Told: told(c)}
