@@ -30,6 +30,12 @@ type WSServerConfig struct {
 	// Discard, when true, counts data messages without storing them, for
 	// tests and benchmarks that send many.
 	Discard bool
+
+	// Listen opens the server's listener on each Start, given the
+	// address of the previous listener or "127.0.0.1:0" at first. Nil
+	// means net.Listen("tcp", address). [PipeNetwork.Listen] serves over
+	// in-memory pipes instead, which testing/synctest bubbles need.
+	Listen func(address string) (net.Listener, error)
 }
 
 // WSServerStats is a snapshot of a [WSServer]'s counters.
@@ -121,11 +127,16 @@ func (s *WSServer) Start() error {
 	if s.srv != nil {
 		return errors.New("testutil: WSServer is already running")
 	}
-	ln, err := net.Listen("tcp", s.addr)
+	listen := s.cfg.Listen
+	if listen == nil {
+		listen = func(address string) (net.Listener, error) { return net.Listen("tcp", address) }
+	}
+	ln, err := listen(s.addr)
 	if err != nil {
 		return fmt.Errorf("testutil: WSServer listen on %s: %w", s.addr, err)
 	}
 	s.addr = ln.Addr().String()
+	ln = gatedListener{Listener: ln, server: s}
 	s.srv = &http.Server{
 		Handler:  http.HandlerFunc(s.serveHTTP),
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -192,8 +203,10 @@ func (s *WSServer) DropConns() {
 // ResetConns aborts every open connection with a TCP reset (RST).
 func (s *WSServer) ResetConns() {
 	for _, c := range s.openConns() {
-		if tc, ok := c.ws.NetConn().(*net.TCPConn); ok {
-			tc.SetLinger(0)
+		if gc, ok := c.ws.NetConn().(*gatedConn); ok {
+			if tc, ok := gc.Conn.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
 		}
 		c.close()
 	}
@@ -231,9 +244,9 @@ func (s *WSServer) AnswerPings(on bool) {
 }
 
 // SetReading sets whether the server reads from its connections. It starts
-// on. Off stops every reader after the read in progress returns, so the
-// server neither receives data nor answers pings, and clients' writes
-// block once the TCP buffers fill up.
+// on. Off stops reading bytes from the sockets once the read in progress
+// returns, so the server neither receives data nor answers pings, and
+// clients' writes block once the TCP buffers fill up.
 func (s *WSServer) SetReading(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -386,16 +399,6 @@ func (s *WSServer) serveConn(ws *websocket.Conn) {
 
 func (s *WSServer) readLoop(c *wsServerConn) {
 	for {
-		s.mu.Lock()
-		gate := s.readGate
-		s.mu.Unlock()
-		if gate != nil {
-			select {
-			case <-gate:
-			case <-c.done:
-				return
-			}
-		}
 		typ, data, err := c.ws.ReadMessage()
 		if err != nil {
 			return
@@ -415,6 +418,48 @@ func (s *WSServer) readLoop(c *wsServerConn) {
 	}
 }
 
+// gatedListener wraps every accepted connection in a gatedConn.
+type gatedListener struct {
+	net.Listener
+	server *WSServer
+}
+
+func (l gatedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &gatedConn{Conn: c, server: l.server, closed: make(chan struct{})}, nil
+}
+
+// gatedConn blocks reads while the server's reading is paused, below
+// gorilla, so that no frame at all is read: not even a ping.
+type gatedConn struct {
+	net.Conn
+	server *WSServer
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (c *gatedConn) Read(p []byte) (int, error) {
+	c.server.mu.Lock()
+	gate := c.server.readGate
+	c.server.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-c.closed:
+			return 0, net.ErrClosed
+		}
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *gatedConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return c.Conn.Close()
+}
+
 func (c *wsServerConn) write(messageType int, data []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -428,3 +473,92 @@ func (c *wsServerConn) close() {
 		c.ws.NetConn().Close()
 	})
 }
+
+// PipeNetwork connects dialers to one listener at a time over net.Pipe
+// pairs, without sockets. Inside a testing/synctest bubble a goroutine
+// blocked on a real socket does not count as durably blocked, so fake time
+// would not advance; blocked on a pipe, it does. Pass Listen as
+// [WSServerConfig.Listen] and DialContext as a gorilla Dialer's
+// NetDialContext. A PipeNetwork is safe for concurrent use.
+type PipeNetwork struct {
+	mu sync.Mutex
+	ln *pipeListener // the listener open now, or nil
+}
+
+// pipeAddress is the address every pipe listener reports. The host is
+// reserved, so it can never be dialled over a real network by mistake.
+const pipeAddress = "pipe.invalid:80"
+
+// Listen opens the network's listener, ignoring address. It fails if a
+// listener is open already.
+func (n *PipeNetwork) Listen(address string) (net.Listener, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.ln != nil {
+		return nil, errors.New("testutil: pipe network already has a listener")
+	}
+	n.ln = &pipeListener{net: n, conns: make(chan net.Conn), done: make(chan struct{})}
+	return n.ln, nil
+}
+
+// DialContext connects to the open listener, ignoring network and
+// address. With no listener open it fails at once, as a refused TCP
+// connection does.
+func (n *PipeNetwork) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	n.mu.Lock()
+	ln := n.ln
+	n.mu.Unlock()
+	if ln == nil {
+		return nil, errPipeRefused
+	}
+	client, server := net.Pipe()
+	select {
+	case ln.conns <- server:
+		return client, nil
+	case <-ln.done:
+	case <-ctx.Done():
+	}
+	client.Close()
+	server.Close()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return nil, errPipeRefused
+}
+
+var errPipeRefused = &net.OpError{Op: "dial", Net: "pipe", Err: errors.New("connection refused")}
+
+type pipeListener struct {
+	net   *PipeNetwork
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() {
+		close(l.done)
+		l.net.mu.Lock()
+		if l.net.ln == l {
+			l.net.ln = nil
+		}
+		l.net.mu.Unlock()
+	})
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return pipeAddress }

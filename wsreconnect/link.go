@@ -1,0 +1,250 @@
+package wsreconnect
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// link is one connection and its reader and writer goroutines. The first
+// failure reported by either, or by the supervisor, wins; later ones are
+// ignored, so racing read and write errors end the link once.
+type link struct {
+	gen        uint64
+	ws         *websocket.Conn
+	up         time.Time
+	dead       chan struct{} // closed by the first fail
+	readerDone chan struct{}
+	wg         sync.WaitGroup
+
+	once      sync.Once
+	reason    Reason // written once, before dead is closed
+	closeCode int
+	err       error
+}
+
+func (l *link) fail(reason Reason, closeCode int, err error) {
+	l.once.Do(func() {
+		l.reason, l.closeCode, l.err = reason, closeCode, err
+		close(l.dead)
+	})
+}
+
+// start installs the heartbeat handlers and starts the reader and writer.
+func (c *Client) start(ws *websocket.Conn, gen uint64) *link {
+	l := &link{
+		gen:        gen,
+		ws:         ws,
+		up:         time.Now(),
+		dead:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+	}
+	if c.cfg.ReadLimit > 0 {
+		ws.SetReadLimit(c.cfg.ReadLimit)
+	}
+	ws.SetPongHandler(func(data string) error {
+		c.extendRead(ws)
+		if len(data) == 8 {
+			sent := time.Duration(binary.BigEndian.Uint64([]byte(data)))
+			c.lastRTT.Store(int64(time.Since(c.epoch) - sent))
+		}
+		return nil
+	})
+	ws.SetPingHandler(func(data string) error {
+		c.extendRead(ws)
+		deadline := time.Now().Add(c.cfg.WriteTimeout)
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), deadline)
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil // the connection is closing; the reader sees why
+		}
+		return err
+	})
+	l.wg.Add(2)
+	go c.readLoop(l)
+	go c.writeLoop(l)
+	return l
+}
+
+// extendRead renews the read deadline, which any frame received does.
+func (c *Client) extendRead(ws *websocket.Conn) {
+	ws.SetReadDeadline(time.Now().Add(c.cfg.ReadTimeout))
+}
+
+// readLoop reads until the first error, which ends the link. It never
+// reads a failed connection again.
+func (c *Client) readLoop(l *link) {
+	defer l.wg.Done()
+	defer close(l.readerDone)
+	for {
+		c.extendRead(l.ws)
+		typ, data, err := l.ws.ReadMessage()
+		if err != nil {
+			reason, code := readFailure(err)
+			l.fail(reason, code, err)
+			return
+		}
+		c.received.Add(1)
+		c.receivedBytes.Add(uint64(len(data)))
+		if h := c.cfg.OnMessage; h != nil {
+			h(typ, data)
+		}
+	}
+}
+
+// readFailure classifies a read error.
+func readFailure(err error) (Reason, int) {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		if ce.Code == websocket.CloseAbnormalClosure {
+			return ReasonConnectionLost, 0 // gorilla's code for an end of stream
+		}
+		return ReasonServerClose, ce.Code
+	}
+	if isTimeout(err) {
+		return ReasonHeartbeat, 0
+	}
+	return ReasonConnectionLost, 0
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// writeLoop is the one goroutine that writes data frames and pings. It
+// sends a due ping before the next message, so a busy queue cannot starve
+// the heartbeat.
+func (c *Client) writeLoop(l *link) {
+	defer l.wg.Done()
+	ticker := time.NewTicker(c.cfg.PingInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-l.dead:
+			return
+		case <-ticker.C:
+			if !c.ping(l) {
+				return
+			}
+		default:
+		}
+		now := time.Now()
+		if r := c.queue.pop(now); r != nil {
+			if !c.write(l, r, now) {
+				return
+			}
+			continue
+		}
+		select {
+		case <-c.queue.wake:
+		case <-ticker.C:
+			if !c.ping(l) {
+				return
+			}
+		case <-l.dead:
+			return
+		}
+	}
+}
+
+// write sends one message and resolves its receipt.
+func (c *Client) write(l *link, r *Receipt, now time.Time) bool {
+	l.ws.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
+	if err := l.ws.WriteMessage(r.typ, r.data); err != nil {
+		c.msgs.rejected.Add(1)
+		r.resolve(OutcomeRejected, fmt.Errorf("%w: %w", ErrWriteFailed, err))
+		l.fail(writeFailure(err), 0, err)
+		return false
+	}
+	c.msgs.sent.Add(1)
+	c.msgs.sentBytes.Add(uint64(len(r.data)))
+	r.resolve(OutcomeSent, nil)
+	return true
+}
+
+// ping sends a ping whose payload is the send time, for the round trip.
+func (c *Client) ping(l *link) bool {
+	var payload [8]byte
+	binary.BigEndian.PutUint64(payload[:], uint64(time.Since(c.epoch)))
+	deadline := time.Now().Add(c.cfg.WriteTimeout)
+	if err := l.ws.WriteControl(websocket.PingMessage, payload[:], deadline); err != nil {
+		l.fail(writeFailure(err), 0, err)
+		return false
+	}
+	return true
+}
+
+func writeFailure(err error) Reason {
+	if isTimeout(err) {
+		return ReasonWriteTimeout
+	}
+	return ReasonConnectionLost
+}
+
+// closeGracefully sends a close frame and waits for the server's reply
+// until the context given to Close ends. The reader's read deadline bounds
+// the wait too, because a server that never replies stops sending frames.
+func (c *Client) closeGracefully(l *link) {
+	l.fail(ReasonLocalClose, 0, nil)
+	c.mu.Lock()
+	ctx := c.closeCtx
+	c.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	deadline := time.Now().Add(c.cfg.WriteTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := l.ws.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
+		return
+	}
+	select {
+	case <-l.readerDone:
+	case <-ctx.Done():
+	}
+}
+
+// teardown closes the socket and waits for the reader and writer.
+func (l *link) teardown() {
+	l.ws.Close()
+	l.wg.Wait()
+}
+
+// Conn is the connection as the OnConnect hook sees it, before the reader
+// and writer start. It is valid only during the hook, which may read and
+// write directly; messages it reads are not passed to OnMessage. It is not
+// safe for concurrent use.
+type Conn struct {
+	ws           *websocket.Conn
+	ctx          context.Context
+	writeTimeout time.Duration
+}
+
+// WriteMessage writes a data message within WriteTimeout and the hook's
+// deadline, whichever ends first.
+func (c *Conn) WriteMessage(messageType int, data []byte) error {
+	deadline := time.Now().Add(c.writeTimeout)
+	if d, ok := c.ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	c.ws.SetWriteDeadline(deadline)
+	return c.ws.WriteMessage(messageType, data)
+}
+
+// ReadMessage reads the next data message until the hook's deadline.
+func (c *Conn) ReadMessage() (messageType int, data []byte, err error) {
+	d, _ := c.ctx.Deadline()
+	c.ws.SetReadDeadline(d)
+	return c.ws.ReadMessage()
+}
+
+// Subprotocol returns the subprotocol the server selected, or "".
+func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
