@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -174,8 +173,15 @@ func rejections() []rejection {
 		{name: "named pipe", reason: plugin.ReasonPathEscape, ref: echo,
 			setup: func(t *testing.T, dir string) {
 				remove("share/readme.txt")(t, dir)
-				if err := syscall.Mkfifo(filepath.Join(dir, "share", "readme.txt"), 0o644); err != nil {
+				if err := mkfifo(filepath.Join(dir, "share", "readme.txt")); err != nil {
 					t.Skipf("mkfifo: %v", err)
+				}
+			}},
+		{name: "device", reason: plugin.ReasonPathEscape, ref: echo,
+			setup: func(t *testing.T, dir string) {
+				// A character device with the numbers of /dev/null (1, 3).
+				if err := mknodNull(filepath.Join(dir, "share", "null")); err != nil {
+					t.Skipf("mknod needs privileges: %v", err)
 				}
 			}},
 		{name: "file missing", reason: plugin.ReasonFileMissing, ref: echo,
@@ -275,6 +281,13 @@ func checkSecurityLog(t *testing.T, rec *recorder, want plugin.Reason) {
 	if len(evs) != 1 || evs[0].Reason != want || evs[0].Err == nil {
 		t.Errorf("verify events = %+v, want one with reason %v", evs, want)
 	}
+}
+
+func TestVerifyMissingDirectory(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	_, err := l.Verify(context.Background(), filepath.Join(t.TempDir(), "absent"), plugin.Ref{ID: "echo"})
+	checkRejected(t, err, plugin.ReasonIO)
+	checkSecurityLog(t, rec, plugin.ReasonIO)
 }
 
 func TestLoadRollback(t *testing.T) {

@@ -1,5 +1,0 @@
-//go:build !linux
-
-package plugin_test
-
-func currentLimits() map[string]uint64 { return nil }
