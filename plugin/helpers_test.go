@@ -32,7 +32,7 @@ func newManifest(id, version string) plugin.Manifest {
 
 // helperScript returns an entry point that runs the test binary as the
 // plugin in the given mode.
-func helperScript(t *testing.T, mode string) string {
+func helperScript(t testing.TB, mode string) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -41,7 +41,7 @@ func helperScript(t *testing.T, mode string) string {
 	return fmt.Sprintf("#!/bin/sh\nexec '%s' %s %s\n", exe, helperArg, mode)
 }
 
-func writeFile(t *testing.T, dir, rel, content string, mode os.FileMode) {
+func writeFile(t testing.TB, dir, rel, content string, mode os.FileMode) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -411,28 +411,49 @@ func (pr *Process) readReplies() {
 	defer pr.readersDone.Done()
 	defer close(pr.replies)
 	max := orDefault(pr.plugin.loader.cfg.MaxReplyBytes, DefaultMaxReplyBytes)
-	r := bufio.NewReaderSize(pr.stdout, max+1)
+	r := bufio.NewReaderSize(pr.stdout, min(max+1, 64<<10))
 	for {
-		line, err := r.ReadSlice('\n')
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			pr.terminate(causeMalformed, fmt.Errorf("reply longer than %d bytes", max))
-		case err != nil:
-			if len(line) > 0 {
-				pr.terminate(causeMalformed, errors.New("reply not terminated by a newline"))
-			}
+		reply, err := readLine(r, max)
+		if err == io.EOF {
 			return
-		default:
-			reply := append([]byte(nil), line[:len(line)-1]...)
+		}
+		if err == nil {
 			select {
 			case pr.replies <- reply:
 				continue
 			default:
-				pr.terminate(causeMalformed, errors.New("output that no request asked for"))
+				err = errors.New("output that no request asked for")
 			}
 		}
+		pr.terminate(causeMalformed, err)
 		io.Copy(io.Discard, r)
 		return
+	}
+}
+
+// readLine returns the next line without its newline, io.EOF at a clean
+// end of output, or an error for a line longer than max bytes or cut off
+// by the end of output. The line grows only as long as the reply is.
+func readLine(r *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		switch {
+		case err == nil:
+			line = line[:len(line)-1]
+		case errors.Is(err, bufio.ErrBufferFull):
+		case len(line) > 0:
+			return nil, errors.New("reply not terminated by a newline")
+		default:
+			return nil, io.EOF
+		}
+		if len(line) > max {
+			return nil, fmt.Errorf("reply longer than %d bytes", max)
+		}
+		if err == nil {
+			return line, nil
+		}
 	}
 }
 

@@ -408,3 +408,19 @@ func TestSwapAfterVerification(t *testing.T) {
 		t.Errorf("Call = %q, %v; want the verified echo plugin to answer", resp, err)
 	}
 }
+
+func TestReplyLimitBoundary(t *testing.T) {
+	const max = 100
+	l, _ := newLoader(t, func(c *plugin.Config) { c.MaxReplyBytes = max })
+	pr := startHelper(t, l, "echo")
+	// A JSON string of n characters encodes to n+2 bytes.
+	exact := strings.Repeat("a", max-2)
+	var got string
+	if err := pr.Call(context.Background(), exact, &got); err != nil || got != exact {
+		t.Fatalf("Call with a %d-byte reply = %v, want success", max, err)
+	}
+	err := pr.Call(context.Background(), exact+"a", &got)
+	if !errors.Is(err, plugin.ErrMalformedReply) {
+		t.Errorf("Call with a %d-byte reply: err = %v, want ErrMalformedReply", max+1, err)
+	}
+}
