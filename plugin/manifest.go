@@ -94,7 +94,11 @@ func decodeManifest(data []byte) (*Manifest, Reason, error) {
 	dec.DisallowUnknownFields()
 	var m Manifest
 	if err := dec.Decode(&m); err != nil {
-		if strings.HasPrefix(err.Error(), "json: unknown field") {
+		// The error text of an unknown field is not part of the
+		// encoding/json API, so decode again leniently: if that works,
+		// the only problem was an unknown field.
+		var lenient Manifest
+		if json.Unmarshal(data, &lenient) == nil {
 			return nil, ReasonUnknownField, err
 		}
 		return nil, ReasonManifestInvalid, err
@@ -121,8 +125,10 @@ func (m *Manifest) validate() (Reason, error) {
 		return ReasonManifestInvalid, fmt.Errorf("host_api.min: %w", err)
 	}
 	if m.HostAPI.Max != "" {
-		if _, err := parseVersion(m.HostAPI.Max); err != nil {
+		if c, err := CompareVersions(m.HostAPI.Max, m.HostAPI.Min); err != nil {
 			return ReasonManifestInvalid, fmt.Errorf("host_api.max: %w", err)
+		} else if c <= 0 {
+			return ReasonManifestInvalid, errors.New("host_api.max must be higher than host_api.min")
 		}
 	}
 	if m.IssuedAt.IsZero() || m.ExpiresAt.IsZero() || !m.ExpiresAt.After(m.IssuedAt) {
