@@ -55,9 +55,9 @@ func DoValue[T any](ctx context.Context, op func(ctx context.Context) (T, error)
 	return v, nil
 }
 
-// call is the state of one Do call after its first failure.
+// call is the state of one Do call.
 type call struct {
-	cfg    config          // by value: a pointer to the caller's config would move it to the heap
+	cfg    config          // a copy, since a pointer would move Do's config to the heap
 	parent context.Context // the caller's context
 	ctx    context.Context // parent, with the time budget if any
 	start  time.Time
