@@ -49,9 +49,9 @@
 // reply is a [*RunError]; the host keeps running.
 //
 // The process runs as the host's user, so it can read what the host can
-// read. The sandbox contains resource use and cleans up every process of
-// the group; it is not an isolation boundary against a malicious plugin,
-// which is what the signature check is for. Running plugins is
+// read. The sandbox limits resource use and cleans up every process of
+// the group. It is not an isolation boundary against a malicious plugin,
+// so the signature check is what keeps such a plugin out. Running plugins is
 // implemented for Linux only, while verification works on every platform.
 //
 // BUG(plugin): a descendant that leaves the process group (with setsid or

@@ -314,6 +314,7 @@ func TestMissingDependenciesListed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+
 	_, err = p.Start(context.Background())
 	if !errors.Is(err, plugin.ErrMissingDependency) {
 		t.Fatalf("Start: err = %v, want ErrMissingDependency", err)
@@ -322,6 +323,7 @@ func TestMissingDependenciesListed(t *testing.T) {
 	if !errors.As(err, &dep) || dep.Code() != "ERR-MissingDependency" {
 		t.Fatalf("err = %T, want *MissingDependencyError with ERR-MissingDependency", err)
 	}
+
 	var got []string
 	for _, d := range dep.Missing {
 		got = append(got, d.Kind.String()+":"+d.Name)

@@ -57,6 +57,7 @@ func writeMarks(path string, marks map[string]string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
 		tmp.Close()
 		return err
@@ -71,6 +72,7 @@ func writeMarks(path string, marks map[string]string) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
+
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -126,6 +126,7 @@ func (l *Loader) verify(ctx context.Context, dir string, ref Ref, cp *copier) (*
 		return nil, "", reject(ref, dir, ReasonIO, "", err)
 	}
 	defer root.Close()
+
 	data, keyID, rej := l.authenticate(root, dir, ref)
 	if rej != nil {
 		return nil, keyID, rej
@@ -140,6 +141,7 @@ func (l *Loader) verify(ctx context.Context, dir string, ref Ref, cp *copier) (*
 	if rej := checkTree(root, dir, ref, m); rej != nil {
 		return m, keyID, rej
 	}
+
 	if cp != nil {
 		if err := os.Mkdir(cp.dir, 0o700); err != nil {
 			return m, keyID, fmt.Errorf("plugin: create private copy: %w", err)
@@ -172,6 +174,7 @@ func (l *Loader) authenticate(root *os.Root, dir string, ref Ref) ([]byte, strin
 	if err := dec.Decode(&sig); err != nil || sig.Algorithm != "ed25519" {
 		return nil, "", reject(ref, dir, ReasonSignatureInvalid, SignatureFile, err)
 	}
+
 	sigBytes, err := base64.StdEncoding.DecodeString(sig.Signature)
 	if err != nil || len(sigBytes) != ed25519.SignatureSize {
 		return nil, sig.KeyID, reject(ref, dir, ReasonSignatureInvalid, SignatureFile, err)
@@ -183,6 +186,7 @@ func (l *Loader) authenticate(root *os.Root, dir string, ref Ref) ([]byte, strin
 	if !ok {
 		return nil, sig.KeyID, reject(ref, dir, ReasonKeyUnknown, "key id "+sig.KeyID, nil)
 	}
+
 	data, reason, err := readSmall(root, ManifestFile, maxManifestBytes)
 	if err != nil {
 		if reason == ReasonFileMissing {
@@ -367,6 +371,7 @@ func checkFile(root *os.Root, dir string, ref Ref, f File, entry string, cp *cop
 	if !info.Mode().IsRegular() {
 		return reject(ref, dir, ReasonPathEscape, fmt.Sprintf("%s is a %s", f.Path, typeName(info.Mode().Type())), nil)
 	}
+
 	h := sha256.New()
 	var dst io.Writer = h
 	if cp != nil {
@@ -377,6 +382,7 @@ func checkFile(root *os.Root, dir string, ref Ref, f File, entry string, cp *cop
 		defer out.Close()
 		dst = io.MultiWriter(h, out)
 	}
+
 	// Reading one byte past the expected size detects a file that grew.
 	n, err := io.Copy(dst, io.LimitReader(src, f.Size+1))
 	if err != nil {

@@ -363,6 +363,7 @@ func TestLoadCopyIsPrivate(t *testing.T) {
 	if p.Manifest().Files[0].Path == "changed" {
 		t.Error("Manifest() returned a slice shared with the plugin")
 	}
+
 	info, err := os.Stat(filepath.Dir(p.Dir()))
 	if err != nil {
 		t.Fatal(err)
@@ -377,6 +378,7 @@ func TestLoadCopyIsPrivate(t *testing.T) {
 	if perm := entry.Mode().Perm(); perm != 0o500 {
 		t.Errorf("entry point mode = %v, want 0500", perm)
 	}
+
 	if err := p.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -104,6 +104,7 @@ func sign(args []string, stdout io.Writer, now func() time.Time) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+
 	if *keyFile == "" || fs.NArg() != 1 {
 		return errors.New("sign: -key FILE and exactly one DIR are required")
 	}
@@ -118,6 +119,7 @@ func sign(args []string, stdout io.Writer, now func() time.Time) error {
 	if err != nil {
 		return err
 	}
+
 	m.IssuedAt = now().UTC().Truncate(time.Second)
 	m.ExpiresAt = m.IssuedAt.Add(*valid)
 	m.Requires = plugin.Requirements{
