@@ -213,3 +213,38 @@ func ExampleWithBudget() {
 	// Output:
 	// true 3
 }
+
+// rateLimitedError is the error of a response that asks the client to
+// wait, as an HTTP 429 with Retry-After does.
+type rateLimitedError struct{ wait time.Duration }
+
+func (e rateLimitedError) Error() string             { return "rate limited" }
+func (e rateLimitedError) RetryAfter() time.Duration { return e.wait }
+
+func ExampleWithGate() {
+	// Calls to one service share a gate. A gate that lets no call wait
+	// makes the other calls fail fast while the service rate-limits.
+	gate, err := retry.NewGate(0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// The service asks the first call to wait 30 s; this call gives up
+	// instead, but the gate stays closed for 30 s.
+	err = retry.Do(context.Background(), func(context.Context) error {
+		return rateLimitedError{30 * time.Second}
+	}, retry.WithGate(gate), retry.WithMaxAttempts(1))
+	fmt.Println("first:", errors.Is(err, retry.ErrAttemptsExhausted))
+
+	// A second call does not reach the service at all.
+	attempts := 0
+	err = retry.Do(context.Background(), func(context.Context) error {
+		attempts++
+		return nil
+	}, retry.WithGate(gate))
+	fmt.Println("second:", errors.Is(err, retry.ErrQueueFull), attempts)
+	// Output:
+	// first: true
+	// second: true 0
+}

@@ -14,8 +14,9 @@ import (
 // error wrapping [ErrInvalidOption] when an option is invalid.
 //
 // Each attempt gets a child of ctx that is canceled when the attempt
-// returns. When ctx is already done, op runs zero times. Do panics if op is
-// nil.
+// returns. When ctx is already done, op runs zero times. A panic in op or
+// in a hook reaches the caller unchanged, after the attempt's context is
+// canceled. Do panics if op is nil.
 func Do(ctx context.Context, op func(ctx context.Context) error, opts ...Option) error {
 	if op == nil {
 		panic("retry: Do called with a nil operation")
