@@ -118,12 +118,14 @@ func isTimeout(err error) bool {
 }
 
 // writeLoop is the one goroutine that writes data frames and pings. It
-// sends a due ping before the next message, so a busy queue cannot starve
+// sends a due ping before the next batch, so a busy queue cannot starve
 // the heartbeat.
 func (c *Client) writeLoop(l *link) {
 	defer l.wg.Done()
 	ticker := time.NewTicker(c.cfg.PingInterval)
 	defer ticker.Stop()
+	bc, _ := l.ws.NetConn().(*batchConn)
+	batch := make([]*Receipt, 0, 8)
 	for {
 		select {
 		case <-l.dead:
@@ -134,11 +136,11 @@ func (c *Client) writeLoop(l *link) {
 			}
 		default:
 		}
-		now := time.Now()
-		if r := c.queue.pop(now); r != nil {
-			if !c.write(l, r, now) {
-				return
-			}
+		var ok bool
+		if batch, ok = c.writeBatch(l, bc, batch[:0]); !ok {
+			return
+		}
+		if len(batch) > 0 {
 			continue
 		}
 		select {
@@ -153,19 +155,51 @@ func (c *Client) writeLoop(l *link) {
 	}
 }
 
-// write sends one message and resolves its receipt.
-func (c *Client) write(l *link, r *Receipt, now time.Time) bool {
-	l.ws.SetWriteDeadline(now.Add(c.cfg.WriteTimeout))
-	if err := l.ws.WriteMessage(r.typ, r.data); err != nil {
-		c.msgs.rejected.Add(1)
-		r.resolve(OutcomeRejected, fmt.Errorf("%w: %w", ErrWriteFailed, err))
-		l.fail(writeFailure(err), 0, err)
-		return false
+// writeBatch writes the queued messages, up to the batch limits, with one
+// socket write when bc is not nil, and resolves them once that write has
+// returned. It returns the messages written, and false when the
+// connection failed.
+func (c *Client) writeBatch(l *link, bc *batchConn, batch []*Receipt) ([]*Receipt, bool) {
+	now := time.Now()
+	r := c.queue.pop(now)
+	if r == nil {
+		return batch, true
 	}
-	c.msgs.sent.Add(1)
-	c.msgs.sentBytes.Add(uint64(len(r.data)))
-	r.resolve(OutcomeSent, nil)
-	return true
+	if bc != nil {
+		bc.begin()
+	}
+	deadline := now.Add(c.cfg.WriteTimeout)
+	var err error
+	for r != nil {
+		batch = append(batch, r)
+		l.ws.SetWriteDeadline(deadline)
+		if err = l.ws.WriteMessage(r.typ, r.data); err != nil {
+			break
+		}
+		if bc == nil || len(batch) == maxBatchMessages || bc.full() {
+			break
+		}
+		r = c.queue.pop(now)
+	}
+	if bc != nil {
+		if ferr := bc.flush(); err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		for _, r := range batch {
+			c.msgs.rejected.Add(1)
+			r.resolve(OutcomeRejected, fmt.Errorf("%w: %w", ErrWriteFailed, err))
+		}
+		l.fail(writeFailure(err), 0, err)
+		return batch, false
+	}
+	for _, r := range batch {
+		c.msgs.sent.Add(1)
+		c.msgs.sentBytes.Add(uint64(len(r.data)))
+		r.resolve(OutcomeSent, nil)
+	}
+	return batch, true
 }
 
 // ping sends a ping whose payload is the send time, for the round trip.

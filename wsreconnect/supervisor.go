@@ -144,7 +144,7 @@ func (c *Client) dial(info DialInfo) (*websocket.Conn, error) {
 			return nil, fmt.Errorf("wsreconnect: target: %w", err)
 		}
 	}
-	d, stop := closeOnDone(c.cfg.dialer, ctx)
+	d, stop := prepareDialer(c.cfg.dialer, ctx)
 	ws, resp, err := d.DialContext(ctx, t.URL, t.Header)
 	stop()
 	if err == nil {
@@ -161,12 +161,13 @@ func (c *Client) dial(info DialInfo) (*websocket.Conn, error) {
 	}
 }
 
-// closeOnDone returns a copy of d whose connections are closed when ctx
-// ends during the handshake: gorilla applies the context's deadline to
-// the connection but does not watch for cancellation, so Close could not
-// interrupt a server that never answers the upgrade. stop ends the watch
-// and must be called once the dial returns.
-func closeOnDone(d *websocket.Dialer, ctx context.Context) (dialer *websocket.Dialer, stop func()) {
+// prepareDialer returns a copy of d whose connections are wrapped in a
+// batchConn and closed when ctx ends during the handshake: gorilla applies
+// the context's deadline to the connection but does not watch for
+// cancellation, so Close could not interrupt a server that never answers
+// the upgrade. stop ends the watch and must be called once the dial
+// returns.
+func prepareDialer(d *websocket.Dialer, ctx context.Context) (dialer *websocket.Dialer, stop func()) {
 	var mu sync.Mutex
 	var stops []func() bool
 	wrap := func(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
@@ -178,7 +179,7 @@ func closeOnDone(d *websocket.Dialer, ctx context.Context) (dialer *websocket.Di
 			mu.Lock()
 			stops = append(stops, context.AfterFunc(ctx, func() { conn.Close() }))
 			mu.Unlock()
-			return conn, nil
+			return &batchConn{Conn: conn}, nil
 		}
 	}
 	copied := *d
