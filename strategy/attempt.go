@@ -20,38 +20,60 @@ type jobResult struct {
 // that any number of waiters can see that the attempt returned.
 func runStrategy(ctx context.Context, s Strategy, done chan<- jobResult) {
 	var res jobResult
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			pe := &PanicError{Value: v, Stack: debug.Stack()}
+		if err := abnormalEnd(returned, recover()); err != nil {
 			if res.executed {
-				res.verifyErr = pe
+				res.verifyErr = err
 			} else {
-				res.err = pe
+				res.err = err
 			}
 		}
 		done <- res
 		close(done)
 	}()
-	if res.err = s.Execute(ctx); res.err != nil {
-		return
+	res.err = s.Execute(ctx)
+	if res.err == nil {
+		res.executed = true
+		if v, ok := s.(Verifier); ok {
+			res.verifyErr = v.Verify(ctx)
+		}
 	}
-	res.executed = true
-	if v, ok := s.(Verifier); ok {
-		res.verifyErr = v.Verify(ctx)
-	}
+	returned = true
 }
 
 // runUndo calls undo like runStrategy calls Execute.
 func runUndo(ctx context.Context, undo func(context.Context) error, done chan<- jobResult) {
 	var res jobResult
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			res.err = &PanicError{Value: v, Stack: debug.Stack()}
+		if err := abnormalEnd(returned, recover()); err != nil {
+			res.err = err
 		}
 		done <- res
 		close(done)
 	}()
 	res.err = undo(ctx)
+	returned = true
+}
+
+// errGoexit is the error of a function that called runtime.Goexit, as
+// t.FailNow does, instead of returning.
+var errGoexit = errors.New("strategy: function called runtime.Goexit instead of returning")
+
+// abnormalEnd returns the error of a function that did not return:
+// a *PanicError for a panic with value v, or errGoexit when v is nil,
+// because only runtime.Goexit ends a function without a return or a
+// panic. It returns nil when the function returned. Call it with
+// recover() from the deferred function itself.
+func abnormalEnd(returned bool, v any) error {
+	switch {
+	case v != nil:
+		return &PanicError{Value: v, Stack: debug.Stack()}
+	case !returned:
+		return errGoexit
+	}
+	return nil
 }
 
 // stopReason is the event that ended await.

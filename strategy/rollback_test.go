@@ -3,6 +3,7 @@ package strategy_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -298,5 +299,17 @@ func TestUndoPanicIsFailure(t *testing.T) {
 	}
 	if !errors.Is(err, strategy.ErrStepFailed) {
 		t.Errorf("Run = %v, want the step failure kept", err)
+	}
+}
+
+func TestUndoGoexitIsFailure(t *testing.T) {
+	p := mustNew(t, strategy.Config{},
+		strategy.Step{Name: "open", Strategies: []strategy.Strategy{succeed("launch")},
+			Undo: func(context.Context) error { runtime.Goexit(); return nil }},
+		strategy.Step{Name: "send", Strategies: []strategy.Strategy{fail("shortcut", errors.New("offline"))}},
+	)
+	res, _ := p.Run(context.Background())
+	if len(res.Undos) != 1 || res.Undos[0].Outcome != strategy.OutcomeFailed || res.Undos[0].Err == nil {
+		t.Errorf("Undos = %+v, want one failed with an error", res.Undos)
 	}
 }

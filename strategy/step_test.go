@@ -3,6 +3,7 @@ package strategy_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -309,5 +310,35 @@ func TestCanceledContextRunsNothing(t *testing.T) {
 	if s.calls.Load() != 0 || res.Steps[0].Status != strategy.StepNotRun {
 		t.Errorf("strategy ran %d times, status %v, want 0 and not_run",
 			s.calls.Load(), res.Steps[0].Status)
+	}
+}
+
+func TestGoexitIsFailure(t *testing.T) {
+	// runtime.Goexit, as t.FailNow calls it, ends Execute or Verify
+	// without a return or a panic, so no success was reported.
+	exits := strategy.Func("vision", func(context.Context) error {
+		runtime.Goexit()
+		return nil
+	})
+	verifyExits := verifying{succeed("ui"), func(context.Context) error {
+		runtime.Goexit()
+		return nil
+	}}
+	p := mustNew(t, strategy.Config{}, strategy.Step{
+		Name: "click", Strategies: []strategy.Strategy{exits, verifyExits, succeed("coords")},
+	})
+	res, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	sr := res.Steps[0]
+	if sr.Winner != "coords" || len(sr.Attempts) != 3 {
+		t.Fatalf("Winner = %q after %d attempts, want coords after 3", sr.Winner, len(sr.Attempts))
+	}
+	if a := sr.Attempts[0]; a.Outcome != strategy.OutcomeFailed || a.Err == nil {
+		t.Errorf("Attempts[0] = %+v, want failed with an error", a)
+	}
+	if a := sr.Attempts[1]; a.Outcome != strategy.OutcomeVerifyFailed || a.Err == nil || !a.Acted {
+		t.Errorf("Attempts[1] = %+v, want verify_failed with an error, acted", a)
 	}
 }
