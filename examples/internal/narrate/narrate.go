@@ -91,6 +91,12 @@ func (n *Narrator) Notice(path, code, message string, retryable bool) {
 	n.emit(Event{Path: path, Kind: KindNotice, Text: message, Code: code, Retryable: &retryable})
 }
 
+// Told narrates a message shown to the user that reports no failure, such
+// as a recovery.
+func (n *Narrator) Told(path, format string, args ...any) {
+	n.emit(Event{Path: path, Kind: KindNotice, Text: fmt.Sprintf(format, args...)})
+}
+
 // Outcome records a row of the summary table. In JSON mode it is also
 // written at once, as an event of kind "outcome".
 func (n *Narrator) Outcome(r Row) {
@@ -152,6 +158,9 @@ func marker(e Event) string {
 	case KindRecovery:
 		return "RECOVERY"
 	case KindNotice:
+		if e.Code == "" {
+			return "USER SEES"
+		}
 		retry := "no retry"
 		if e.Retryable != nil && *e.Retryable {
 			retry = "retryable"

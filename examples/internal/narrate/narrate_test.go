@@ -29,14 +29,16 @@ func TestTextLines(t *testing.T) {
 	n.Failure("stt", "primary answered 429")
 	n.Recovery("stt", "retrying in %s", "1s")
 	n.Notice("stt", "ERR-RateLimited", "Busy;\nretrying.", true)
+	n.Told("stt", "Back %s.", "online")
 	want := "stt       FAILED   primary answered 429\n" +
 		"stt       RECOVERY retrying in 1s\n" +
-		"stt       USER SEES [ERR-RateLimited, retryable] Busy; retrying.\n"
+		"stt       USER SEES [ERR-RateLimited, retryable] Busy; retrying.\n" +
+		"stt       USER SEES Back online.\n"
 	if out.String() != want {
 		t.Errorf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
-	if got := len(n.Events()); got != 3 {
-		t.Errorf("len(Events()) = %d, want 3", got)
+	if got := len(n.Events()); got != 4 {
+		t.Errorf("len(Events()) = %d, want 4", got)
 	}
 }
 

@@ -38,7 +38,8 @@ func (s *scenario) narrate(e strategy.Event) {
 	case strategy.EventPlanEnd:
 		if e.Err != nil {
 			n.Failure(path, "plan aborted: %v", e.Err)
-			s.tell(e.Err)
+			s.tell(e.Err, fmt.Sprintf("I could not finish %q, so I undid the steps "+
+				"I had taken. Nothing was changed.", e.Plan))
 		}
 	}
 }
@@ -49,7 +50,7 @@ func (s *scenario) narrateStepEnd(e strategy.Event) {
 		return
 	}
 	s.cfg.Narrator.Recovery(path, "%s only reads, so the plan continues without it", e.Step)
-	s.tell(e.Err)
+	s.tell(e.Err, "Reading the totals took too long, so I continued without them.")
 }
 
 func readOnly(step string) bool { return step == "read-totals" }
@@ -58,24 +59,14 @@ func readOnly(step string) bool { return step == "read-totals" }
 // rather than the events so that the table is the same on every run.
 func (s *scenario) summarize() {
 	n := s.cfg.Narrator
-	run := s.res.Run
-	notices := s.res.Notices
-	next := func() string {
-		if len(notices) == 0 {
-			return "nothing"
-		}
-		told := fmt.Sprintf("[%s] %s", notices[0].Code, notices[0].Message)
-		notices = notices[1:]
-		return told
-	}
-	for _, st := range run.Steps {
+	for _, st := range s.res.Run.Steps {
 		failed := failedStrategies(st)
 		switch {
 		case st.Status == strategy.StepSucceeded && interrupted(st):
 			n.Outcome(narrate.Row{Path: path,
 				Failure:  fmt.Sprintf("the %s window closed during %s", window, st.Name),
 				Recovery: "paused; the user reopened it and the step resumed",
-				Told:     next()})
+				Told:     s.told("ERR-EnvironmentChanged")})
 		case st.Status == strategy.StepSucceeded && len(failed) > 0:
 			n.Outcome(narrate.Row{Path: path,
 				Failure:  fmt.Sprintf("%s failed at %s", strings.Join(failed, ", "), st.Name),
@@ -85,14 +76,25 @@ func (s *scenario) summarize() {
 			n.Outcome(narrate.Row{Path: path,
 				Failure:  fmt.Sprintf("%s timed out", st.Name),
 				Recovery: "read-only step skipped; the plan continued",
-				Told:     next()})
+				Told:     s.told("ERR-StepTimeout")})
 		case st.Status == strategy.StepFailed:
 			n.Outcome(narrate.Row{Path: path,
 				Failure:  fmt.Sprintf("%s failed with %s", st.Name, strings.Join(failed, ", ")),
 				Recovery: "aborted; rolled back " + strings.Join(s.res.RolledBack, ", "),
-				Told:     next()})
+				Told:     s.told("ERR-PlanAborted")})
 		}
 	}
+}
+
+// told returns the code and message of the first notice with code, for
+// the summary table.
+func (s *scenario) told(code string) string {
+	for i, n := range s.res.Notices {
+		if n.Code == code {
+			return fmt.Sprintf("%s: %q", code, s.res.Told[i])
+		}
+	}
+	return "nothing"
 }
 
 func failedStrategies(st strategy.StepResult) []string {

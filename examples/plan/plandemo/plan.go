@@ -74,8 +74,10 @@ type Result struct {
 	// else a *strategy.PlanError.
 	Err error
 
-	// Notices is what the user was told, in order.
+	// Notices are the reports of the failures the user was told about,
+	// and Told the messages shown with them, in order.
 	Notices []report.Notice
+	Told    []string
 
 	// RolledBack lists the steps undone during rollback, in the order run.
 	RolledBack []string
@@ -223,8 +225,12 @@ func (s *scenario) probe(ctx context.Context) error {
 // this user reopens a closed window and resumes, and grants permission
 // again when Config.Regrant lets them.
 func (s *scenario) prompt(ctx context.Context, p strategy.PauseInfo) (strategy.Decision, error) {
-	s.tell(p.Err)
 	if errors.Is(p.Err, ErrNotAuthorized) {
+		// The user learns why permission ended, not that the plan paused.
+		var changed *strategy.EnvironmentChangedError
+		errors.As(p.Err, &changed)
+		s.tell(changed.Err, "My permission to control the screen ended. "+
+			"Grant it again to let me continue?")
 		if s.cfg.Regrant == nil {
 			return strategy.DecisionAbort, nil
 		}
@@ -235,6 +241,8 @@ func (s *scenario) prompt(ctx context.Context, p strategy.PauseInfo) (strategy.D
 		s.cfg.Narrator.Recovery(path, "the user granted permission again; resuming %s", p.Step)
 		return strategy.DecisionResume, nil
 	}
+	s.tell(p.Err, "The "+window+" window closed while I was typing. "+
+		"Reopen it and I will continue.")
 	// The user takes a moment to reopen the window. The step's timeout
 	// does not run meanwhile.
 	if err := sleep(ctx, s.cfg.scaled(userThinkTime)); err != nil {
@@ -245,11 +253,13 @@ func (s *scenario) prompt(ctx context.Context, p strategy.PauseInfo) (strategy.D
 	return strategy.DecisionResume, nil
 }
 
-// tell records and narrates what the user is told about err.
-func (s *scenario) tell(err error) {
+// tell records the report of err and shows the user message, the text a
+// user interface would display with the report's code.
+func (s *scenario) tell(err error, message string) {
 	n := report.From(err)
 	s.mu.Lock()
 	s.res.Notices = append(s.res.Notices, n)
+	s.res.Told = append(s.res.Told, message)
 	s.mu.Unlock()
-	s.cfg.Narrator.Notice(path, n.Code, n.Message, n.Retryable)
+	s.cfg.Narrator.Notice(path, n.Code, message, n.Retryable)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -87,6 +88,12 @@ func TestRunRealTimings(t *testing.T) {
 		if got := codes(res); !slices.Equal(got, wantCodes) {
 			t.Errorf("notice codes = %v, want %v", got, wantCodes)
 		}
+		wantTold := []string{"took too long", "window closed", "undid the steps"}
+		for i, want := range wantTold {
+			if i >= len(res.Told) || !strings.Contains(res.Told[i], want) {
+				t.Errorf("Told = %q, want message %d to mention %q", res.Told, i, want)
+			}
+		}
 	})
 }
 
@@ -103,6 +110,13 @@ func TestRunScaled(t *testing.T) {
 	}
 }
 
+// errExpired is a permission check's error, with a code as package
+// session gives it.
+type errExpired struct{}
+
+func (errExpired) Error() string { return "permission expired" }
+func (errExpired) Code() string  { return "ERR-SessionExpired" }
+
 func TestRunRegrant(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		granted := true
@@ -111,7 +125,7 @@ func TestRunRegrant(t *testing.T) {
 			// Permission lapses once, just before the third step.
 			Authorize: func(context.Context) error {
 				if !granted {
-					return errors.New("grant expired")
+					return errExpired{}
 				}
 				return nil
 			},
@@ -137,8 +151,11 @@ func TestRunRegrant(t *testing.T) {
 		if regrants != 1 {
 			t.Errorf("regrants = %d, want 1", regrants)
 		}
-		if got := codes(res); len(got) != 4 || got[1] != "ERR-EnvironmentChanged" {
+		if got := codes(res); len(got) != 4 || got[1] != "ERR-SessionExpired" {
 			t.Errorf("notice codes = %v, want the expiry reported second", got)
+		}
+		if !strings.Contains(res.Told[1], "Grant it again") {
+			t.Errorf("Told[1] = %q, want a request to grant permission again", res.Told[1])
 		}
 		if len(res.RolledBack) != 3 {
 			t.Errorf("RolledBack = %v, want the same rollback as without expiry", res.RolledBack)

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
@@ -78,8 +79,10 @@ type Result struct {
 	Hang       plugin.Outcome
 	HangKilled bool
 
-	// Notices is what the user was told, in order.
+	// Notices are the reports of the failures the user was told about,
+	// and Told the messages shown with them, in order.
 	Notices []report.Notice
+	Told    []string
 }
 
 // request is the text sent to the signed plugin.
@@ -230,7 +233,8 @@ func (s *scenario) runTampered(ctx context.Context) error {
 	s.res.Tampered = rejected.Reason
 	s.cfg.Narrator.Recovery(path, "rejected it before running anything (%s: %s) "+
 		"and logged a security event", rejected.Reason, rejected.Detail)
-	s.tell(err)
+	s.tell(err, "The plugin wordcount-tampered was blocked: its files do not match "+
+		"what its publisher signed.")
 	return nil
 }
 
@@ -261,7 +265,12 @@ func (s *scenario) runMissing(ctx context.Context) error {
 	s.cfg.Narrator.Failure(path, "screen-reader needs %d things this host lacks",
 		len(missing.Missing))
 	s.cfg.Narrator.Recovery(path, "did not launch it; listed each missing dependency instead")
-	s.tell(err)
+	var needs []string
+	for _, d := range missing.Missing {
+		needs = append(needs, d.Kind.String()+" "+d.Name)
+	}
+	s.tell(err, "The plugin screen-reader needs "+strings.Join(needs, " and ")+
+		", which this computer does not provide.")
 	return nil
 }
 
@@ -296,15 +305,17 @@ func (s *scenario) runHang(ctx context.Context) error {
 	s.cfg.Narrator.Failure(path, "stuck did not answer within %s", timeout)
 	s.cfg.Narrator.Recovery(path, "sent SIGTERM to its process group, then SIGKILL after %s; "+
 		"no process survives (killed: %v)", s.cfg.scaled(killGrace), ev.Killed)
-	s.tell(err)
+	s.tell(err, "The plugin stuck stopped responding and was closed.")
 	return nil
 }
 
-// tell records and narrates what the user is told about err.
-func (s *scenario) tell(err error) {
+// tell records the report of err and shows the user message, the text a
+// user interface would display with the report's code.
+func (s *scenario) tell(err error, message string) {
 	n := report.From(err)
 	s.res.Notices = append(s.res.Notices, n)
-	s.cfg.Narrator.Notice(path, n.Code, n.Message, n.Retryable)
+	s.res.Told = append(s.res.Told, message)
+	s.cfg.Narrator.Notice(path, n.Code, message, n.Retryable)
 }
 
 // summarize adds the scenario's rows to the summary table.
@@ -313,7 +324,7 @@ func (s *scenario) summarize() {
 		if i >= len(s.res.Notices) {
 			return "nothing"
 		}
-		return fmt.Sprintf("[%s] %s", s.res.Notices[i].Code, s.res.Notices[i].Message)
+		return fmt.Sprintf("%s: %q", s.res.Notices[i].Code, s.res.Told[i])
 	}
 	n := s.cfg.Narrator
 	n.Outcome(narrate.Row{Path: path, Failure: "a plugin file was tampered with",

@@ -66,4 +66,11 @@ func TestRun(t *testing.T) {
 	if !slices.Equal(codes, want) {
 		t.Errorf("notice codes = %v, want %v", codes, want)
 	}
+	wantTold := []string{"was blocked", "needs executable resilience-example-ocr",
+		"stopped responding"}
+	for i, want := range wantTold {
+		if i >= len(res.Told) || !strings.Contains(res.Told[i], want) {
+			t.Errorf("Told = %q, want message %d to mention %q", res.Told, i, want)
+		}
+	}
 }

@@ -50,7 +50,9 @@ type Config struct {
 	// Narrator receives the account of the run. Nil means silent.
 	Narrator *narrate.Narrator
 
-	// Logger receives one line per failed command. Nil means silent.
+	// Logger receives one line per fallback and per failed command. The
+	// errors it logs can contain the primary's API key, which travels in
+	// the URL, so it should redact. Nil means silent.
 	Logger *slog.Logger
 
 	// PrimaryKey and FallbackKey are the providers' API keys. Empty means
@@ -222,6 +224,10 @@ func (s *scenario) clientConfig() ClientConfig {
 		OnFallback: func(from, to string, err error) {
 			cfg.Narrator.Recovery(path, "%s failed (%s); transcribing with %s",
 				from, shortReason(err), to)
+			if cfg.Logger != nil {
+				cfg.Logger.Warn("speech-to-text provider failed; falling back",
+					"provider", from, "fallback", to, "err", err)
+			}
 		},
 	}
 }

@@ -141,7 +141,7 @@ func TestRun(t *testing.T) {
 		}
 	})
 
-	if got := strings.Count(logs.String(), "transcription failed"); got != 2 {
-		t.Errorf("logged %d failures, want 2:\n%s", got, logs.String())
+	if got := strings.Count(logs.String(), "level=WARN"); got != 6 {
+		t.Errorf("logged %d warnings, want 4 fallbacks and 2 failures:\n%s", got, logs.String())
 	}
 }
