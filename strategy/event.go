@@ -107,7 +107,7 @@ type Event struct {
 	Target   string // Step.Target
 
 	// Strategy is the strategy of an attempt or undo event, and of a
-	// pause that interrupted an attempt.
+	// pause that interrupted an attempt or came from the strategy's Ready.
 	Strategy string
 
 	// Attempt numbers the attempts within a step from 1.

@@ -276,3 +276,54 @@ func TestPrompterErrorAborts(t *testing.T) {
 		t.Errorf("Run = %q, want the step named", err)
 	}
 }
+
+func TestReadyEnvironmentChangePauses(t *testing.T) {
+	var win editor
+	win.closed.Store(true)
+	vision := newCounted("vision", func(context.Context, int) error { return nil })
+	checked := readyFunc{vision, win.probe}
+	var got []strategy.PauseInfo
+	prompter := strategy.PrompterFunc(func(_ context.Context, pi strategy.PauseInfo) (strategy.Decision, error) {
+		got = append(got, pi)
+		win.closed.Store(false)
+		return strategy.DecisionResume, nil
+	})
+	p := mustNew(t, strategy.Config{Prompter: prompter}, strategy.Step{
+		Name: "type", Strategies: []strategy.Strategy{checked, succeed("ui")},
+	})
+	res, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if len(got) != 1 || got[0].Strategy != "vision" || !errors.Is(got[0].Err, strategy.ErrEnvironmentChanged) {
+		t.Fatalf("prompts = %+v, want one for vision with the environment change", got)
+	}
+	if sr := res.Steps[0]; sr.Winner != "vision" || vision.calls.Load() != 1 {
+		t.Errorf("Winner = %q, vision ran %d times, want vision once after the resume",
+			sr.Winner, vision.calls.Load())
+	}
+}
+
+func TestNoPromptOnceContextDone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	closing := readyFunc{succeed("vision"), func(context.Context) error {
+		cancel()
+		return strategy.EnvironmentChanged("window closed")
+	}}
+	prompts := 0
+	prompter := strategy.PrompterFunc(func(context.Context, strategy.PauseInfo) (strategy.Decision, error) {
+		prompts++
+		return strategy.DecisionResume, nil
+	})
+	p := mustNew(t, strategy.Config{Prompter: prompter}, strategy.Step{
+		Name: "type", Strategies: []strategy.Strategy{closing},
+	})
+	_, err := p.Run(ctx)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, strategy.ErrEnvironmentChanged) {
+		t.Errorf("Run = %v, want context.Canceled and the environment change", err)
+	}
+	if prompts != 0 {
+		t.Errorf("prompter called %d times with a done context, want 0", prompts)
+	}
+}

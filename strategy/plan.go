@@ -131,8 +131,9 @@ type PauseInfo struct {
 	Step  string // the paused step's name
 	Index int    // its position in the plan, from 0
 
-	// Strategy is the strategy that was interrupted, or "" when the probe
-	// reported the change before an attempt started.
+	// Strategy is the strategy that was interrupted or whose Ready
+	// reported the change, or "" when the probe reported it before an
+	// attempt started.
 	Strategy string
 
 	// Err is the [*EnvironmentChangedError] that paused the plan.
@@ -145,7 +146,8 @@ type Prompter interface {
 	// Prompt blocks until the user decides, and must return soon after
 	// ctx is done, because [Plan.Run] calls it on its own goroutine and
 	// cannot end before it returns. An error, or any decision returned
-	// once ctx is done, aborts the plan.
+	// once ctx is done, aborts the plan. Prompt is not called when ctx
+	// is already done.
 	Prompt(ctx context.Context, p PauseInfo) (Decision, error)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 )
 
@@ -153,7 +154,13 @@ func (s *stepRun) loop(ctx context.Context) error {
 			continue
 		}
 		strat := s.st.Strategies[k]
-		if !s.ready(ctx, k, strat) {
+		if err := s.ready(ctx, k, strat); err != nil {
+			if !isEnvironmentChange(err) {
+				continue
+			}
+			if end, err := s.pause(ctx, strat.Name(), err); end {
+				return err
+			}
 			continue
 		}
 		if err := s.r.awaitTarget(ctx, s.st.Target); err != nil {
@@ -161,6 +168,14 @@ func (s *stepRun) loop(ctx context.Context) error {
 				return s.abort(err)
 			}
 			return s.fail(err)
+		}
+		// Ready may have used up the step's time or outlived the plan's
+		// context, and Execute must not start after either.
+		if ctx.Err() != nil {
+			return s.abort(context.Cause(ctx))
+		}
+		if s.remaining <= 0 {
+			return s.timeout()
 		}
 		if end, err := s.attempt(ctx, k, strat); end {
 			return err
@@ -187,27 +202,42 @@ func (s *stepRun) next() int {
 	return -1
 }
 
-// ready calls the strategy's Ready, if any, and records a strategy that is
-// not ready as a failure.
-func (s *stepRun) ready(ctx context.Context, k int, strat Strategy) bool {
+// ready calls the strategy's Ready, if any, and returns nil when the
+// strategy may execute. It records a strategy that is not ready and
+// marks it failed, unless the reason is an environment change, which
+// pauses the step instead.
+func (s *stepRun) ready(ctx context.Context, k int, strat Strategy) error {
 	rd, ok := strat.(Readier)
 	if !ok {
-		return true
+		return nil
 	}
 	start := time.Now()
-	err := rd.Ready(ctx)
+	err := callReady(ctx, rd)
 	elapsed := time.Since(start)
 	s.remaining -= elapsed
 	s.sr.Elapsed += elapsed
 	if err == nil {
-		return true
+		return nil
 	}
 	s.attempts++
 	a := Attempt{Strategy: strat.Name(), Outcome: OutcomeNotReady, Err: err, Elapsed: elapsed}
 	s.sr.Attempts = append(s.sr.Attempts, a)
 	s.emitEnd(a)
-	s.failed(k, a)
-	return false
+	if !isEnvironmentChange(err) {
+		s.failed(k, a)
+	}
+	return err
+}
+
+// callReady calls rd.Ready and returns a panic in it as a *PanicError, so
+// that a strategy that panics is not ready instead of ending Run.
+func callReady(ctx context.Context, rd Readier) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return rd.Ready(ctx)
 }
 
 // attempt runs strategy k once and applies its outcome. It reports true
@@ -317,7 +347,8 @@ func (s *stepRun) pause(ctx context.Context, strategy string, env error) (bool, 
 
 	start := time.Now()
 	d, err := DecisionAbort, error(nil)
-	if p := s.r.plan.cfg.Prompter; p != nil {
+	// A plan whose context is already done aborts without prompting.
+	if p := s.r.plan.cfg.Prompter; p != nil && ctx.Err() == nil {
 		d, err = p.Prompt(ctx, PauseInfo{Step: s.st.Name, Index: s.i, Strategy: strategy, Err: env})
 	}
 	paused := time.Since(start)

@@ -342,3 +342,80 @@ func TestGoexitIsFailure(t *testing.T) {
 		t.Errorf("Attempts[1] = %+v, want verify_failed with an error, acted", a)
 	}
 }
+
+// readyFunc adds a Ready method that calls ready.
+type readyFunc struct {
+	strategy.Strategy
+	ready func(ctx context.Context) error
+}
+
+func (r readyFunc) Ready(ctx context.Context) error { return r.ready(ctx) }
+
+func TestReadyPastTimeoutSkipsExecute(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		vision := newCounted("vision", func(context.Context, int) error { return nil })
+		slowReady := readyFunc{vision, func(context.Context) error {
+			time.Sleep(31 * time.Second)
+			return nil
+		}}
+		p := mustNew(t, strategy.Config{}, strategy.Step{
+			Name: "click", Strategies: []strategy.Strategy{slowReady},
+		})
+		res, err := p.Run(context.Background())
+		if !errors.Is(err, strategy.ErrStepTimeout) {
+			t.Errorf("Run = %v, want ErrStepTimeout", err)
+		}
+		if n := vision.calls.Load(); n != 0 {
+			t.Errorf("Execute ran %d times after the step timed out in Ready, want 0", n)
+		}
+		if sr := res.Steps[0]; sr.Status != strategy.StepTimedOut || sr.Elapsed != 31*time.Second {
+			t.Errorf("step = %v after %v, want timed_out after 31s", sr.Status, sr.Elapsed)
+		}
+	})
+}
+
+func TestReadyCancelSkipsExecute(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	vision := newCounted("vision", func(context.Context, int) error { return nil })
+	cancelling := readyFunc{vision, func(context.Context) error {
+		cancel()
+		return nil
+	}}
+	p := mustNew(t, strategy.Config{}, strategy.Step{
+		Name: "click", Strategies: []strategy.Strategy{cancelling},
+	})
+	res, err := p.Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run = %v, want context.Canceled", err)
+	}
+	if n := vision.calls.Load(); n != 0 {
+		t.Errorf("Execute ran %d times after the plan's context was cancelled, want 0", n)
+	}
+	if got := res.Steps[0].Status; got != strategy.StepAborted {
+		t.Errorf("Status = %v, want aborted", got)
+	}
+}
+
+func TestReadyPanicIsNotReady(t *testing.T) {
+	vision := newCounted("vision", func(context.Context, int) error { return nil })
+	panicking := readyFunc{vision, func(context.Context) error { panic("capture driver missing") }}
+	p := mustNew(t, strategy.Config{}, strategy.Step{
+		Name: "click", Strategies: []strategy.Strategy{panicking, succeed("ui")},
+	})
+	res, err := p.Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	a := res.Steps[0].Attempts[0]
+	var pe *strategy.PanicError
+	if a.Outcome != strategy.OutcomeNotReady || !errors.As(a.Err, &pe) {
+		t.Errorf("Attempts[0] = %+v, want not_ready with a *PanicError", a)
+	}
+	if n := vision.calls.Load(); n != 0 {
+		t.Errorf("Execute ran %d times after Ready panicked, want 0", n)
+	}
+	if got := res.Steps[0].Winner; got != "ui" {
+		t.Errorf("Winner = %q, want ui", got)
+	}
+}

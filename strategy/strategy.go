@@ -23,9 +23,11 @@ type Strategy interface {
 type Readier interface {
 	// Ready returns nil when the strategy can run now, or the reason it
 	// cannot. A strategy that is not ready is recorded as
-	// [OutcomeNotReady] and is not executed. Ready runs on the goroutine
-	// that called [Plan.Run], so it should return quickly; its time counts
-	// against the step's timeout.
+	// [OutcomeNotReady] and is not executed. A panic in Ready counts as
+	// not ready, and an [*EnvironmentChangedError] pauses the plan as it
+	// does from Execute. Ready runs on the goroutine that called
+	// [Plan.Run], so it should return quickly. Its time counts against
+	// the step's timeout, and Execute does not start once it has passed.
 	Ready(ctx context.Context) error
 }
 
