@@ -38,7 +38,7 @@ type Client struct {
 	mu       sync.Mutex
 	state    State
 	changed  chan struct{} // closed and replaced on every state change
-	err      error         // why the client stopped on its own
+	err      error         // the reason the client stopped on its own
 	closeCtx context.Context
 }
 
@@ -70,7 +70,7 @@ func New(cfg Config) (*Client, error) {
 // rejected, or expires, and returns nil only in the first case. "Sent"
 // means written to the socket, not received by the server. When ctx ends
 // while the message is queued, the message is removed and Send returns an
-// error matching both ErrExpired and ctx's error; when ctx ends while the
+// error matching both ErrExpired and ctx's error. When ctx ends while the
 // message is being written, Send waits for that write, which WriteTimeout
 // bounds. Send does not keep data after it returns.
 //
@@ -133,7 +133,7 @@ func checkType(messageType int) error {
 }
 
 // Close stops the client. If a connection is up, it sends a close frame
-// (1000) and waits for the server's reply until ctx ends; it cancels any
+// (1000) and waits for the server's reply until ctx ends. It cancels any
 // backoff wait, dial or OnConnect hook in progress, and rejects queued
 // messages with ErrClosed. No dial starts after Close returns, and later
 // sends return ErrClosed.
@@ -233,7 +233,7 @@ type Stats struct {
 	QueueLength int // messages waiting in the queue
 	QueueBytes  int // payload bytes waiting in the queue
 
-	// LastRTT is the round-trip time of the latest ping answered, or 0.
+	// LastRTT is the round-trip time of the latest ping and its pong, or 0.
 	LastRTT time.Duration
 }
 

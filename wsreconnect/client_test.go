@@ -225,7 +225,7 @@ func TestCloseDuringOnConnect(t *testing.T) {
 	}
 }
 
-func TestCloseIsIdempotentAndSendsCloseFrame(t *testing.T) {
+func TestCloseIsIdempotent(t *testing.T) {
 	srv := newServer(t, testutil.WSServerConfig{})
 	rec := newRecorder()
 	cfg := Config{URL: srv.URL()}

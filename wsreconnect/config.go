@@ -113,8 +113,8 @@ type Config struct {
 
 	// The hooks below run on the supervisor goroutine, one at a time, in
 	// the order the events happen, never while a lock is held. A slow hook
-	// delays reconnecting. A hook must not wait for Close to return, since
-	// Close waits for the supervisor.
+	// delays reconnecting. A hook must not wait for Close or Send to
+	// return, because both wait for the supervisor; SendAsync is safe.
 
 	// OnStateChange receives every state change.
 	OnStateChange func(StateEvent)
@@ -125,8 +125,9 @@ type Config struct {
 	// OnDisconnect receives every connection ending.
 	OnDisconnect func(DisconnectEvent)
 	// OnFailure receives the client stopping on its own: it gave up or
-	// met a terminal status or close code. It is called at most once and
-	// never after Close.
+	// met a terminal status or close code. It is called at most once, not
+	// at all when Close was called before the client decided to stop,
+	// and never after Close has returned.
 	OnFailure func(GiveUpEvent)
 
 	// Logger receives the supervisor's log records: attempts and
@@ -149,7 +150,7 @@ type DialInfo struct {
 	LastErr error
 }
 
-// Target is where one dial attempt goes.
+// Target is the URL and headers of one dial attempt.
 type Target struct {
 	URL    string
 	Header http.Header
@@ -273,7 +274,7 @@ func redactURL(u *url.URL) string {
 
 // Unlimited returns a schedule with backoff.Network's delays (1 s
 // doubling to a 32 s cap, equal jitter) and no retry limit, for a client
-// that never gives up unless RetryBudget says so.
+// that gives up only when RetryBudget is spent, or never without one.
 func Unlimited() backoff.Schedule {
 	cfg := backoff.Network().Config()
 	cfg.MaxRetries = 0

@@ -1,7 +1,7 @@
 // Package wsreconnect is a WebSocket client on github.com/gorilla/websocket
 // that keeps one connection up across network interruptions, silent
-// drops and server restarts, and tells its caller what happened to every
-// message.
+// drops and server restarts, and reports to its caller the outcome of
+// every message.
 //
 // Create a [Client] with [New] from a [Config]; it connects in the
 // background. Send with [Client.Send] (blocking) or [Client.SendAsync]
@@ -81,6 +81,10 @@
 // ErrQueueFull, or with Config.DropOldest evicts the oldest messages with
 // ErrDropped. A message that waits longer than Config.QueueTTL, or whose
 // Send context ends, expires with ErrExpired.
+//
+// One writer goroutine writes every data frame. When messages are queued
+// faster than the socket takes them, it writes up to 64 of them (64 KiB)
+// in one system call and resolves them once that call has returned.
 //
 // Every message ends as exactly one [Outcome]: sent, rejected or expired,
 // returned by Send, recorded in its Receipt, and counted in [Stats].

@@ -43,7 +43,7 @@ var (
 	ErrInvalidMessage error = &codedError{"ERR-WebSocketInvalidMessage", "wsreconnect: invalid message type"}
 )
 
-// Errors that say why a client stopped on its own. [*Error] unwraps to one
+// Errors that give the reason a client stopped on its own. [*Error] unwraps to one
 // of them.
 var (
 	// ErrGaveUp means the reconnect schedule or the retry budget was spent.

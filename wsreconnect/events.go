@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// State is where a client is in its life.
+// State is the stage of a client's life: connecting, connected, waiting
+// or closed.
 type State int
 
 const (
@@ -17,7 +18,7 @@ const (
 	// before its next dial.
 	StateWaiting
 	// StateClosed means the client has stopped, after Close or on its
-	// own; [Client.Err] says which.
+	// own; [Client.Err] returns the reason in the second case.
 	StateClosed
 )
 
@@ -36,7 +37,7 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int(s))
 }
 
-// Reason is why a connection ended. The set is closed, so a metrics
+// Reason is the cause of a connection's end. The set is closed, so a metrics
 // adapter may use it as a label.
 type Reason int
 
@@ -98,7 +99,7 @@ type AttemptEvent struct {
 	Duration time.Duration
 	// StatusCode is the HTTP status of a rejected handshake, or 0.
 	StatusCode int
-	// Err is why the attempt failed, or nil when it connected.
+	// Err is the error that failed the attempt, or nil when it connected.
 	Err error
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// An echo server stands in for the backend. The client subscribes in
+// An echo server plays the backend. The client subscribes in
 // OnConnect, which runs on every (re)connection before queued messages
 // are written, then sends a message and waits for its echo.
 func Example() {

@@ -252,7 +252,7 @@ func (l *link) teardown() {
 	l.wg.Wait()
 }
 
-// Conn is the connection as the OnConnect hook sees it, before the reader
+// Conn is the connection handed to the OnConnect hook, before the reader
 // and writer start. It is valid only during the hook, which may read and
 // write directly; messages it reads are not passed to OnMessage. It is not
 // safe for concurrent use.

@@ -6,14 +6,14 @@ import (
 	"time"
 )
 
-// Outcome is how a message was resolved.
+// Outcome is the final state of a message: sent, rejected or expired.
 type Outcome int32
 
 const (
 	// OutcomePending means the message is queued or being written.
 	OutcomePending Outcome = iota
-	// OutcomeSent means the message was written to the socket. It says
-	// nothing about the server having read or processed it.
+	// OutcomeSent means the message was written to the socket. It does not
+	// mean that the server has read or processed it.
 	OutcomeSent
 	// OutcomeRejected means the message was never written, or its write
 	// failed: the queue was full, the client was closed or disconnected

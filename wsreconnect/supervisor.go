@@ -27,7 +27,7 @@ type outage struct {
 	closeCode  int // close code of the last server close
 }
 
-// next is what the supervisor does after a failure.
+// next is the supervisor's decision after a failure: a delay or a stop.
 type next struct {
 	delay time.Duration
 	stop  *Error // non-nil: stop the client
@@ -164,8 +164,8 @@ func (c *Client) dial(info DialInfo) (*websocket.Conn, error) {
 // prepareDialer returns a copy of d whose connections are wrapped in a
 // batchConn and closed when ctx ends during the handshake: gorilla applies
 // the context's deadline to the connection but does not watch for
-// cancellation, so Close could not interrupt a server that never answers
-// the upgrade. stop ends the watch and must be called once the dial
+// cancellation, so Close could not otherwise interrupt a server that never
+// responds to the upgrade. stop ends the watch and must be called once the dial
 // returns.
 func prepareDialer(d *websocket.Dialer, ctx context.Context) (dialer *websocket.Dialer, stop func()) {
 	var mu sync.Mutex

@@ -197,7 +197,7 @@ func TestRestartLongerThanBudget(t *testing.T) {
 		synctest.Wait()
 
 		srv.Stop()
-		time.Sleep(time.Minute) // the longest give-up takes 31 s
+		time.Sleep(time.Minute) // the give-up takes 31 s at most
 		synctest.Wait()
 		dials := c.Stats().Dials
 		if err := srv.Start(); err != nil {

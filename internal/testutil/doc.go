@@ -5,7 +5,7 @@
 // (pass, blackhole, reset, latency, refuse), switchable at run time.
 // [WSServer] is a gorilla/websocket server whose faults tests control:
 // restart on the same port, close with any code, drop or reset
-// connections, reject or hold upgrades, stop answering pings, stop reading.
+// connections, reject or hold upgrades, ignore pings, stop reading.
 //
 // Every fixture listens on 127.0.0.1 only and stops all of its goroutines
 // when closed, so tests that use it can check for leaks with goleak.

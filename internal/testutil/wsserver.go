@@ -51,7 +51,7 @@ type WSServerStats struct {
 // tests control at run time. It can stop and start again on the same port
 // (a server restart), close its connections with any close code, drop them
 // without a close frame, reset them, reject upgrades with a status and a
-// Retry-After header, accept TCP without ever answering the upgrade, stop
+// Retry-After header, accept TCP without ever responding to the upgrade, stop
 // answering pings and stop reading.
 //
 // Every method is safe for concurrent use. [WSServer.Close] stops every
@@ -212,8 +212,8 @@ func (s *WSServer) ResetConns() {
 	}
 }
 
-// RejectUpgrades makes the server answer every later upgrade request with
-// HTTP status code. A positive retryAfter adds a Retry-After header in
+// RejectUpgrades makes the server respond to every later upgrade request
+// with HTTP status code. A positive retryAfter adds a Retry-After header in
 // whole seconds, rounded up. A code of 0 accepts upgrades again.
 func (s *WSServer) RejectUpgrades(code int, retryAfter time.Duration) {
 	s.mu.Lock()
@@ -222,7 +222,7 @@ func (s *WSServer) RejectUpgrades(code int, retryAfter time.Duration) {
 }
 
 // HangUpgrades, when on, makes the server accept TCP connections and read
-// upgrade requests but never answer them, until the client gives up, the
+// upgrade requests but never respond to them, until the client gives up, the
 // server stops, or HangUpgrades(false) releases them with a 503.
 func (s *WSServer) HangUpgrades(on bool) {
 	s.mu.Lock()
@@ -477,7 +477,7 @@ func (c *wsServerConn) close() {
 // PipeNetwork connects dialers to one listener at a time over net.Pipe
 // pairs, without sockets. Inside a testing/synctest bubble a goroutine
 // blocked on a real socket does not count as durably blocked, so fake time
-// would not advance; blocked on a pipe, it does. Pass Listen as
+// would not advance. A goroutine blocked on a pipe does count. Pass Listen as
 // [WSServerConfig.Listen] and DialContext as a gorilla Dialer's
 // NetDialContext. A PipeNetwork is safe for concurrent use.
 type PipeNetwork struct {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -221,4 +222,45 @@ func TestWSServerStopReading(t *testing.T) {
 	if got := s.Stats().Messages; got > 1 {
 		t.Errorf("server read %d messages after SetReading(false), want at most 1", got)
 	}
+}
+
+func TestWSServerOverPipes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var network PipeNetwork
+		s, err := NewWSServer(WSServerConfig{Echo: true, Listen: network.Listen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		d := websocket.Dialer{NetDialContext: network.DialContext}
+		c, _, err := d.Dial(s.URL(), nil)
+		if err != nil {
+			t.Fatalf("dial over pipes: %v", err)
+		}
+		defer c.Close()
+		c.WriteMessage(websocket.TextMessage, []byte("ping"))
+		if _, got, err := c.ReadMessage(); err != nil || string(got) != "ping" {
+			t.Fatalf("echo = %q, %v", got, err)
+		}
+
+		// A read deadline passes in fake time while the peer is silent.
+		start := time.Now()
+		c.SetReadDeadline(start.Add(time.Hour))
+		if _, _, err := c.ReadMessage(); err == nil || time.Since(start) != time.Hour {
+			t.Errorf("read = %v after %v, want a timeout after 1h", err, time.Since(start))
+		}
+
+		s.Stop()
+		if _, _, err := d.Dial(s.URL(), nil); err == nil {
+			t.Error("dial while stopped succeeded, want refused")
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c2, _, err := d.Dial(s.URL(), nil)
+		if err != nil {
+			t.Fatalf("dial after Start: %v", err)
+		}
+		c2.Close()
+	})
 }
