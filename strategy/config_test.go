@@ -32,6 +32,10 @@ func TestNewRejectsInvalid(t *testing.T) {
 			"Step[0].Strategies[0]"},
 		{"nil func", strategy.Config{}, strategy.Step{Name: "a",
 			Strategies: []strategy.Strategy{strategy.Func("x", nil)}}, "Step[0].Strategies[0]"},
+		{"nil pointer strategy", strategy.Config{}, strategy.Step{Name: "a",
+			Strategies: []strategy.Strategy{(*counted)(nil)}}, "Step[0].Strategies[0].Name"},
+		{"empty strategy name", strategy.Config{}, strategy.Step{Name: "a",
+			Strategies: []strategy.Strategy{succeed("")}}, "Step[0].Strategies[0]"},
 		{"duplicate name", strategy.Config{}, strategy.Step{Name: "a",
 			Strategies: []strategy.Strategy{ok, succeed("ui")}}, "Step[0].Strategies[1]"},
 		{"negative timeout", strategy.Config{}, strategy.Step{Name: "a", Timeout: -1,
@@ -110,5 +114,16 @@ func TestEnumStrings(t *testing.T) {
 	}
 	if len(strategy.Outcomes()) != int(strategy.OutcomeCanceled)+1 {
 		t.Errorf("Outcomes has %d values, want %d", len(strategy.Outcomes()), int(strategy.OutcomeCanceled)+1)
+	}
+}
+
+func TestZeroErrorsFormat(t *testing.T) {
+	// Errors built by callers, such as in their own tests, may leave Err
+	// nil, and formatting them must not panic.
+	for _, err := range []error{&strategy.PlanError{}, &strategy.StepError{},
+		&strategy.EnvironmentChangedError{}, &strategy.PanicError{}} {
+		if msg := err.Error(); !strings.HasPrefix(msg, "strategy: ") {
+			t.Errorf("%T.Error() = %q, want the strategy: prefix", err, msg)
+		}
 	}
 }

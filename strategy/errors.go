@@ -155,7 +155,9 @@ func (e *PlanError) Error() string {
 	if e.Step != "" {
 		msg += fmt.Sprintf(" at step %q", e.Step)
 	}
-	msg += ": " + e.Err.Error()
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
 	if e.UndoFailed > 0 {
 		msg += fmt.Sprintf(" (rollback: %d of %d undos failed)", e.UndoFailed, len(e.Undos))
 	}

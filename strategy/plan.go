@@ -61,7 +61,7 @@ type Step struct {
 	Target string
 
 	// Strategies are tried in this order unless a Ranker reorders them.
-	// Required: 1 to 64 strategies with distinct names.
+	// Required: 1 to 64 strategies with distinct, non-empty names.
 	Strategies []Strategy
 
 	// Timeout bounds the step's running time, all attempts together and
@@ -260,6 +260,13 @@ func validateConfig(cfg *Config) error {
 	return nil
 }
 
+// strategyName returns st.Name(), or the value of a panic in it, as the
+// method of a nil pointer that implements Strategy may raise.
+func strategyName(st Strategy) (name string, panicked any) {
+	defer func() { panicked = recover() }()
+	return st.Name(), nil
+}
+
 func validateStep(i int, s *Step) error {
 	field := fmt.Sprintf("strategy: Step[%d]", i)
 	switch {
@@ -283,7 +290,13 @@ func validateStep(i int, s *Step) error {
 		if f, ok := st.(*funcStrategy); ok && f.execute == nil {
 			return fmt.Errorf("%s.Strategies[%d] has a nil execute function", field, j)
 		}
-		name := st.Name()
+		name, panicked := strategyName(st)
+		switch {
+		case panicked != nil:
+			return fmt.Errorf("%s.Strategies[%d].Name panicked: %v", field, j, panicked)
+		case name == "":
+			return fmt.Errorf("%s.Strategies[%d] has an empty name", field, j)
+		}
 		if seen[name] {
 			return fmt.Errorf("%s.Strategies[%d] repeats the name %q", field, j, name)
 		}
