@@ -1,0 +1,5 @@
+package session_test
+
+const crashEnv = "SESSION_TEST_CRASH"
+
+func crashChild() {}
