@@ -176,6 +176,8 @@ func (c *call) checkDeadlines(attempt int, err error, delay time.Duration) *Erro
 	now := time.Now()
 	if deadline, ok := c.parent.Deadline(); ok && delay >= deadline.Sub(now) {
 		e := c.stop(ReasonDeadline, err, attempt)
+		// NOTE: a cause set with context.WithDeadlineCause is not known
+		// before the deadline passes, so this reports DeadlineExceeded.
 		e.ContextCause = context.DeadlineExceeded
 		return e
 	}
