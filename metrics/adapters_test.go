@@ -4,19 +4,25 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cowork-ai/resilience/backoff"
 	"github.com/cowork-ai/resilience/metrics"
 	"github.com/cowork-ai/resilience/plugin"
 	"github.com/cowork-ai/resilience/retry"
 	"github.com/cowork-ai/resilience/strategy"
+	"github.com/cowork-ai/resilience/wsreconnect"
 )
 
 // value gathers reg and returns the value of the counter or gauge series
@@ -154,7 +160,54 @@ func TestAllHooksPassLint(t *testing.T) {
 	m.RetryHook("stt")
 	m.StrategyHook("vision")
 	m.PluginHooks()
+	m.WebSocketHooks()
 	problems, err := testutil.GatherAndLint(reg)
 	require.NoError(t, err)
 	assert.Empty(t, problems)
+}
+
+func TestWebSocketHooksCountDisconnectsAndReconnects(t *testing.T) {
+	m, reg := newMetrics(t, metrics.Options{})
+	upgrader := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+
+	onAttempt, onDisconnect := m.WebSocketHooks()
+	connected := make(chan struct{}, 4)
+	schedule, err := backoff.New(backoff.Config{Kind: backoff.KindConstant,
+		Initial: time.Millisecond, MaxRetries: 5})
+	require.NoError(t, err)
+	client, err := wsreconnect.New(wsreconnect.Config{
+		URL:          "ws" + strings.TrimPrefix(srv.URL, "http"),
+		Backoff:      schedule,
+		OnAttempt:    onAttempt,
+		OnDisconnect: onDisconnect,
+		OnSuccess:    func(wsreconnect.ConnectEvent) { connected <- struct{}{} },
+	})
+	require.NoError(t, err)
+	<-connected
+	client.ForceReconnect()
+	<-connected
+	require.NoError(t, client.Close(t.Context()))
+
+	for reason, want := range map[string]float64{
+		"forced": 1, "local_close": 1, "server_close": 0, "connection_lost": 0,
+		"heartbeat": 0, "write_timeout": 0,
+	} {
+		assert.Equal(t, want, value(t, reg, "websocket_disconnects_total", "reason", reason),
+			"websocket_disconnects_total{reason=%q}", reason)
+	}
+	assert.Equal(t, 1.0, value(t, reg, "websocket_reconnect_attempts_total"),
+		"reconnect attempts: the first dial is not one")
 }

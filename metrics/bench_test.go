@@ -9,6 +9,7 @@ import (
 	"github.com/cowork-ai/resilience/metrics"
 	"github.com/cowork-ai/resilience/retry"
 	"github.com/cowork-ai/resilience/strategy"
+	"github.com/cowork-ai/resilience/wsreconnect"
 )
 
 func newBenchMetrics(b *testing.B, opts metrics.Options) *metrics.Metrics {
@@ -66,6 +67,15 @@ func BenchmarkStrategyHook(b *testing.B) {
 	hook := newBenchMetrics(b, metrics.Options{}).StrategyHook("vision", "coordinates")
 	ev := strategy.Event{Kind: strategy.EventAttemptEnd, Strategy: "vision",
 		Outcome: strategy.OutcomeFailed}
+	b.ReportAllocs()
+	for b.Loop() {
+		hook(ev)
+	}
+}
+
+func BenchmarkWebSocketDisconnectHook(b *testing.B) {
+	_, hook := newBenchMetrics(b, metrics.Options{}).WebSocketHooks()
+	ev := wsreconnect.DisconnectEvent{Reason: wsreconnect.ReasonHeartbeat}
 	b.ReportAllocs()
 	for b.Loop() {
 		hook(ev)

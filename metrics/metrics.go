@@ -6,9 +6,10 @@
 //
 // Most callers create one [Metrics] with [New] and pass its hooks to the
 // packages they use: [Metrics.BreakerHook] to a breaker's OnStateChange,
-// [Metrics.RetryHook] to retry.OnRetry, [Metrics.StrategyHook] to a plan's
-// OnEvent, [Metrics.PluginHooks] to a plugin loader, and
-// [Metrics.RoundTripper] around an HTTP client's transport. A Metrics is
+// [Metrics.RetryHook] to retry.OnRetry, [Metrics.WebSocketHooks] to a
+// reconnecting client, [Metrics.StrategyHook] to a plan's OnEvent,
+// [Metrics.PluginHooks] to a plugin loader, and [Metrics.RoundTripper]
+// around an HTTP client's transport. A Metrics is
 // safe for concurrent use, and so are its hooks. The Example shows the
 // wiring end to end.
 //
