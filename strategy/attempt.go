@@ -283,7 +283,9 @@ func classifyReturned(a *Attempt, res jobResult, ctx, actx context.Context) {
 		a.Outcome = OutcomeSucceeded
 		return
 	case isEnvironmentChange(err):
-		a.Outcome = OutcomeInterrupted
+		// A strategy that noticed the change part way, such as a window
+		// closing while it typed, may have acted before it returned.
+		a.Outcome, a.Acted = OutcomeInterrupted, true
 	case ctx.Err() != nil:
 		// A strategy stopped part way may have acted before it returned.
 		a.Outcome, a.Acted = OutcomeCanceled, true

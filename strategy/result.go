@@ -108,9 +108,10 @@ type Attempt struct {
 	Elapsed  time.Duration // from the start until the plan stopped waiting
 
 	// Acted reports whether the strategy may have changed the
-	// environment: it succeeded or failed verification, or the step's
-	// timeout, the plan's cancellation or an environment change reported
-	// by the probe stopped it while it ran.
+	// environment: it succeeded, failed verification or reported an
+	// environment change, or the step's timeout, the plan's cancellation
+	// or an environment change reported by the probe stopped it while it
+	// ran.
 	Acted bool
 
 	// Abandoned reports that the attempt had not returned within

@@ -313,3 +313,29 @@ func TestUndoGoexitIsFailure(t *testing.T) {
 		t.Errorf("Undos = %+v, want one failed with an error", res.Undos)
 	}
 }
+
+func TestRollbackInterruptedStep(t *testing.T) {
+	// vision typed part of the text before it found the window closed,
+	// so aborting at the pause must undo the step.
+	undone := 0
+	partial := strategy.Func("vision", func(context.Context) error {
+		return strategy.EnvironmentChanged("editor window closed")
+	})
+	abort := strategy.PrompterFunc(func(context.Context, strategy.PauseInfo) (strategy.Decision, error) {
+		return strategy.DecisionAbort, nil
+	})
+	p := mustNew(t, strategy.Config{Prompter: abort},
+		strategy.Step{Name: "type", Strategies: []strategy.Strategy{partial},
+			Undo: func(context.Context) error { undone++; return nil }},
+	)
+	res, err := p.Run(context.Background())
+	if !errors.Is(err, strategy.ErrEnvironmentChanged) {
+		t.Errorf("Run = %v, want ErrEnvironmentChanged", err)
+	}
+	if a := res.Steps[0].Attempts[0]; a.Outcome != strategy.OutcomeInterrupted || !a.Acted {
+		t.Errorf("Attempts[0] = %+v, want interrupted, acted", a)
+	}
+	if undone != 1 || len(res.Undos) != 1 {
+		t.Errorf("undo ran %d times with %d results, want 1 and 1", undone, len(res.Undos))
+	}
+}
