@@ -90,8 +90,10 @@ func run(parent context.Context, op func(context.Context) error, cfg config) err
 		if err == nil {
 			return nil
 		}
-		if hint := RetryAfterOf(err); hint > 0 && cfg.gate != nil {
-			cfg.gate.closeUntil(time.Now().Add(hint))
+		if cfg.gate != nil {
+			if hint := RetryAfterOf(err); hint > 0 {
+				cfg.gate.closeUntil(time.Now().Add(hint))
+			}
 		}
 		delay, stop := c.next(attempt, err)
 		if stop != nil {
