@@ -726,3 +726,35 @@ func TestConnectCloseCyclesLeaveNoGoroutines(t *testing.T) {
 		t.Errorf("server upgrades = %d, want %d", st.Upgrades, cycles+1)
 	}
 }
+
+func TestTerminalCloseWinsOverRacingWriteError(t *testing.T) {
+	srv := newServer(t, testutil.WSServerConfig{Discard: true})
+	rec := newRecorder()
+	cfg := Config{URL: srv.URL(), Backoff: fixed(t, time.Millisecond, 5)}
+	rec.hook(&cfg)
+	c := newClient(t, cfg)
+	waitBothSides(t, c, srv)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		payload := make([]byte, 16<<10)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c.SendAsync(websocket.BinaryMessage, payload)
+		}
+	}()
+	defer func() { close(stop); wg.Wait() }()
+	srv.WaitFor(ctxTimeout(t, 5*time.Second), func(s testutil.WSServerStats) bool { return s.Messages > 10 })
+	srv.CloseConns(websocket.ClosePolicyViolation, "banned")
+	rec.waitFor(t, "the failure", func(r *recorder) bool { return len(r.failures) == 1 })
+	if err := c.Err(); !errors.Is(err, ErrTerminalClose) {
+		t.Errorf("Err() = %v, want ErrTerminalClose", err)
+	}
+}

@@ -27,6 +27,23 @@ type link struct {
 	reason    Reason // written once, before dead is closed
 	closeCode int
 	err       error
+
+	// readCode is the close code the reader received, or 0. It is written
+	// before readerDone is closed.
+	readCode int
+	readErr  error
+
+	byWriter bool // the writer failed first; written before dead is closed
+}
+
+// settle prefers the server's close frame to a write error that raced it:
+// a server that sends 1008 and closes its socket often fails a write
+// before the reader has returned the close frame. It must be called after
+// the reader has returned.
+func (l *link) settle() {
+	if l.readCode != 0 && (l.reason == ReasonConnectionLost || l.reason == ReasonWriteTimeout) {
+		l.reason, l.closeCode, l.err = ReasonServerClose, l.readCode, l.readErr
+	}
 }
 
 func (l *link) fail(reason Reason, closeCode int, err error) {
@@ -34,6 +51,27 @@ func (l *link) fail(reason Reason, closeCode int, err error) {
 		l.reason, l.closeCode, l.err = reason, closeCode, err
 		close(l.dead)
 	})
+}
+
+// readerGrace bounds how long the supervisor lets the reader drain the
+// socket after a write failed with a reset or broken pipe, so that a
+// close frame the server sent before closing is read and its code
+// honoured. The reader sees the same reset, so it normally returns in
+// microseconds; the bound only matters if it does not.
+const readerGrace = 100 * time.Millisecond
+
+// awaitReader gives the reader up to readerGrace to return after the
+// writer lost the connection.
+func (l *link) awaitReader() {
+	if l.reason != ReasonConnectionLost || l.err == nil || !l.byWriter {
+		return
+	}
+	t := time.NewTimer(readerGrace)
+	defer t.Stop()
+	select {
+	case <-l.readerDone:
+	case <-t.C:
+	}
 }
 
 // start installs the heartbeat handlers and starts the reader and writer.
@@ -86,6 +124,7 @@ func (c *Client) readLoop(l *link) {
 		typ, data, err := l.ws.ReadMessage()
 		if err != nil {
 			reason, code := readFailure(err)
+			l.readCode, l.readErr = code, err
 			l.fail(reason, code, err)
 			return
 		}
@@ -191,7 +230,7 @@ func (c *Client) writeBatch(l *link, bc *batchConn, batch []*Receipt) ([]*Receip
 			c.msgs.rejected.Add(1)
 			r.resolve(OutcomeRejected, fmt.Errorf("%w: %w", ErrWriteFailed, err))
 		}
-		l.fail(writeFailure(err), 0, err)
+		l.failWrite(err)
 		return batch, false
 	}
 	for _, r := range batch {
@@ -208,17 +247,22 @@ func (c *Client) ping(l *link) bool {
 	binary.BigEndian.PutUint64(payload[:], uint64(time.Since(c.epoch)))
 	deadline := time.Now().Add(c.cfg.WriteTimeout)
 	if err := l.ws.WriteControl(websocket.PingMessage, payload[:], deadline); err != nil {
-		l.fail(writeFailure(err), 0, err)
+		l.failWrite(err)
 		return false
 	}
 	return true
 }
 
-func writeFailure(err error) Reason {
+// failWrite ends the link with a write error.
+func (l *link) failWrite(err error) {
+	reason := ReasonConnectionLost
 	if isTimeout(err) {
-		return ReasonWriteTimeout
+		reason = ReasonWriteTimeout
 	}
-	return ReasonConnectionLost
+	l.once.Do(func() {
+		l.reason, l.err, l.byWriter = reason, err, true
+		close(l.dead)
+	})
 }
 
 // closeGracefully sends a close frame and waits for the server's reply

@@ -275,6 +275,7 @@ func (c *Client) connected(l *link, o *outage, down time.Time) {
 func (c *Client) serve(l *link) DisconnectEvent {
 	select {
 	case <-l.dead:
+		l.awaitReader()
 	case <-c.closing:
 		c.closeGracefully(l)
 	case <-c.force:
@@ -282,6 +283,7 @@ func (c *Client) serve(l *link) DisconnectEvent {
 	}
 	c.queue.setConnected(false)
 	l.teardown()
+	l.settle()
 	return DisconnectEvent{
 		Generation: l.gen,
 		Reason:     l.reason,
