@@ -19,8 +19,8 @@ var wsReasons = [...]wsreconnect.Reason{
 
 // WebSocketHooks returns hooks for [wsreconnect.Config.OnAttempt] and
 // [wsreconnect.Config.OnDisconnect]. The first counts each dial attempt
-// made after a connection was lost in websocket_reconnect_attempts_total;
-// attempts before the first connection are not reconnects. The second
+// made after a connection was lost in websocket_reconnect_attempts_total.
+// Attempts before the first connection are not reconnects. The second
 // counts each connection's end in websocket_disconnects_total{reason},
 // whose series are all created at zero.
 func (m *Metrics) WebSocketHooks() (onAttempt func(wsreconnect.AttemptEvent),
