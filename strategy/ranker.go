@@ -34,9 +34,10 @@ type RankerConfig struct {
 // its last Window outcomes with one success and one failure added, so an
 // untried strategy scores one half. Ties keep the step's order.
 // Successes, failures, failed verifications and timeouts are recorded;
-// strategies that were not ready or were interrupted are not. Memory
-// grows with MaxKinds times the distinct strategy names seen per kind,
-// with one small record each.
+// strategies that were not ready or were interrupted are not. Memory is
+// bounded: at most MaxKinds kinds with 256 strategy names each, one
+// small record per name. Names beyond that keep the score of an untried
+// strategy.
 //
 // A Ranker is safe for concurrent use and may be shared by plans.
 type Ranker struct {
@@ -49,6 +50,12 @@ type Ranker struct {
 	kinds map[string]map[string]*history
 	rand  *rand.Rand // nil means the runtime's source
 }
+
+// maxNamesPerKind bounds the strategy names tracked per step kind, so
+// names that change from run to run, such as ones that carry screen
+// coordinates, cannot grow a ranker without bound. It is four times the
+// strategies of one step, because steps of one kind may differ.
+const maxNamesPerKind = 4 * maxStrategies
 
 // history is a ring of recent outcomes, one bit each, 1 for success.
 type history struct {
@@ -95,6 +102,9 @@ func (r *Ranker) record(kind, name string, success bool) {
 	}
 	h, ok := byName[name]
 	if !ok {
+		if len(byName) >= maxNamesPerKind {
+			return
+		}
 		h = &history{}
 		byName[name] = h
 	}

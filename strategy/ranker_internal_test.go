@@ -2,6 +2,7 @@ package strategy
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -70,5 +71,18 @@ func TestRankerSeedReproducible(t *testing.T) {
 	}
 	if !slices.Contains(a, true) || !slices.Contains(a, false) {
 		t.Errorf("orders = %v, want both explored and ranked runs at Explore 0.5", a)
+	}
+}
+
+func TestRankerBoundsNamesPerKind(t *testing.T) {
+	rk, err := NewRanker(RankerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 * maxNamesPerKind {
+		rk.record("click", fmt.Sprintf("coords(%d,%d)", i, i), true)
+	}
+	if n := len(rk.kinds["click"]); n != maxNamesPerKind {
+		t.Errorf("tracked %d names for one kind, want %d", n, maxNamesPerKind)
 	}
 }
