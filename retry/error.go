@@ -111,7 +111,8 @@ func (r Reason) Code() string {
 // Last and, when the context ended the call, to the context's error and
 // cause, so errors.Is finds both the operation's error and, for example,
 // context.DeadlineExceeded. errors.Is also matches the sentinel of the
-// Reason, such as [ErrBudgetExhausted].
+// Reason, such as [ErrBudgetExhausted]. Do never changes an Error after
+// returning it, so concurrent reads are safe.
 type Error struct {
 	// Reason is the condition that stopped the call.
 	Reason Reason
@@ -231,6 +232,7 @@ func Permanent(err error) error {
 // with a Retryable() bool method that returns false stops a call the same
 // way, and this type is one such error.
 type PermanentError struct {
+	// Err is the marked error.
 	Err error
 }
 

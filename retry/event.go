@@ -7,7 +7,7 @@ import (
 )
 
 // RetryEvent describes a failed attempt that the call retries. [OnRetry]
-// hooks receive one before each wait.
+// hooks receive one, by value, before each wait.
 type RetryEvent struct {
 	// Attempt is the number of the attempt that failed, counted from 1.
 	Attempt int

@@ -17,7 +17,8 @@ const DefaultMaxRetryAfter = time.Minute
 var defaultSchedule backoff.Schedule = backoff.Network()
 
 // An Option changes how [Do] and [DoValue] retry. Options are immutable
-// values, so a slice of them can be built once and passed to many calls.
+// values, safe for concurrent use, so a slice of them can be built once and
+// passed to many calls.
 type Option interface {
 	// apply returns c with the option set. It takes and returns the config
 	// by value so that applying options does not move it to the heap.
