@@ -24,6 +24,7 @@ func (m *Manager) open(wall int64, mono time.Duration) {
 		}
 	}
 
+	s.removeTempFiles()
 	data, err := s.readSecure(s.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		m.recordLoad(StoreEvent{Kind: StoreLoaded, Path: s.path})

@@ -270,6 +270,18 @@ func (s *store) writeAtomic(path string, data []byte) error {
 	return s.syncDir(dir)
 }
 
+// removeTempFiles deletes temporary files that a write interrupted by a
+// crash left beside the grant file and its key.
+func (s *store) removeTempFiles() {
+	for _, name := range []string{s.path, s.path + ".key"} {
+		matches, _ := filepath.Glob(filepath.Join(filepath.Dir(name),
+			"."+filepath.Base(name)+".tmp-*"))
+		for _, tmp := range matches {
+			os.Remove(tmp)
+		}
+	}
+}
+
 // ensureDir creates dir with mode 0700 when it is missing. The explicit
 // chmod makes the mode independent of the umask.
 func (s *store) ensureDir(dir string) error {
