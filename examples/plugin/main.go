@@ -34,7 +34,12 @@ func main() {
 		scale = 1
 	}
 	n := narrate.New(os.Stdout, *jsonLines)
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := &slog.HandlerOptions{Level: slog.LevelWarn}
+	var handler slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if *jsonLines {
+		handler = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	logger := slog.New(handler)
 	cfg := plugindemo.Config{Scale: scale, Narrator: n, Logger: logger}
 	if _, err := plugindemo.Run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "plugin:", err)
