@@ -68,3 +68,18 @@ func TestConcurrentRunsShareRanker(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestEventHookPanicPropagates(t *testing.T) {
+	p := mustNew(t, strategy.Config{OnEvent: func(e strategy.Event) {
+		if e.Kind == strategy.EventAttemptEnd {
+			panic("hook failed")
+		}
+	}}, strategy.Step{Name: "click", Strategies: []strategy.Strategy{succeed("ui")}})
+	defer func() {
+		if v := recover(); v != "hook failed" {
+			t.Errorf("recovered %v, want the hook's panic", v)
+		}
+	}()
+	p.Run(context.Background())
+	t.Error("Run returned after its event hook panicked")
+}

@@ -327,3 +327,29 @@ func TestNoPromptOnceContextDone(t *testing.T) {
 		t.Errorf("prompter called %d times with a done context, want 0", prompts)
 	}
 }
+
+func TestUnknownDecisionAborts(t *testing.T) {
+	for _, d := range []strategy.Decision{-1, strategy.DecisionSkip + 1} {
+		undone := 0
+		p := mustNew(t, strategy.Config{
+			Prompter: strategy.PrompterFunc(func(context.Context, strategy.PauseInfo) (strategy.Decision, error) {
+				return d, nil
+			}),
+		},
+			strategy.Step{Name: "open", Strategies: []strategy.Strategy{succeed("launch")},
+				Undo: func(context.Context) error { undone++; return nil }},
+			strategy.Step{Name: "type", ReadOnly: true, Strategies: []strategy.Strategy{
+				fail("vision", strategy.EnvironmentChanged("window closed"))}},
+		)
+		res, err := p.Run(context.Background())
+		if !errors.Is(err, strategy.ErrPlanAborted) || !strings.Contains(err.Error(), "unknown decision") {
+			t.Errorf("decision %v: Run = %v, want an abort naming the unknown decision", d, err)
+		}
+		if got := res.Steps[1].Status; got != strategy.StepAborted {
+			t.Errorf("decision %v: Status = %v, want aborted", d, got)
+		}
+		if undone != 1 {
+			t.Errorf("decision %v: undo ran %d times, want 1", d, undone)
+		}
+	}
+}

@@ -144,10 +144,10 @@ type PauseInfo struct {
 // the environment changed.
 type Prompter interface {
 	// Prompt blocks until the user decides, and must return soon after
-	// ctx is done, because [Plan.Run] calls it on its own goroutine and
-	// cannot end before it returns. An error, or any decision returned
-	// once ctx is done, aborts the plan. Prompt is not called when ctx
-	// is already done.
+	// ctx is done, because [Plan.Run] calls it on the goroutine that
+	// called Run and cannot end before it returns. An error, or any
+	// decision returned once ctx is done, aborts the plan. Prompt is not
+	// called when ctx is already done.
 	Prompt(ctx context.Context, p PauseInfo) (Decision, error)
 }
 
@@ -160,6 +160,10 @@ func (f PrompterFunc) Prompt(ctx context.Context, p PauseInfo) (Decision, error)
 }
 
 // Config holds the settings of a [Plan]. The zero value is valid.
+//
+// Probe, Prompter and OnEvent run on the goroutine that called
+// [Plan.Run]. A panic in one of them is not recovered, so it ends Run
+// without a rollback, as a panic in the caller's own code would.
 type Config struct {
 	// Name identifies the plan in events. Empty is allowed.
 	Name string
