@@ -154,3 +154,29 @@ func BenchmarkHandlerWithSecret(b *testing.B) {
 			"password", "hunter2")
 	}
 }
+
+// BenchmarkHandlerOverhead alternates batches of records through a bare
+// JSON handler and through a redacting one over the same JSON handler, so
+// that both see the same machine load, and reports the time ratio.
+func BenchmarkHandlerOverhead(b *testing.B) {
+	bare := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	wrapped := slog.New(redact.NewHandler(slog.NewJSONHandler(io.Discard, nil)))
+	const batch = 64
+	var tBare, tWrapped time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		for range batch {
+			logClean(bare)
+		}
+		mid := time.Now()
+		for range batch {
+			logClean(wrapped)
+		}
+		tBare += mid.Sub(start)
+		tWrapped += time.Since(mid)
+	}
+	b.ReportMetric(float64(tWrapped)/float64(tBare), "x-bare")
+	b.ReportMetric(float64(tWrapped)/float64(b.N*batch), "wrapped-ns/record")
+	b.ReportMetric(float64(tBare)/float64(b.N*batch), "bare-ns/record")
+}

@@ -50,7 +50,21 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 // Handle redacts rec and passes the copy to the next handler. rec itself
 // is not modified.
 func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
-	out := slog.NewRecord(rec.Time, rec.Level, h.r.String(rec.Message), rec.PC)
+	msg := h.r.String(rec.Message)
+	changed := msg != rec.Message
+	if !changed {
+		rec.Attrs(func(a slog.Attr) bool {
+			_, changed = h.r.redactAttr(a, 0, h.sensitive)
+			return !changed
+		})
+	}
+	if !changed {
+		// Nothing to redact: pass rec on and spare building a copy. Records
+		// with a secret are rare, so redacting their attributes twice costs
+		// less than collecting the attributes of every record.
+		return h.next.Handle(ctx, rec)
+	}
+	out := slog.NewRecord(rec.Time, rec.Level, msg, rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.r.attr(a, 0, h.sensitive))
 		return true
@@ -110,44 +124,93 @@ func (r *Redactor) ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
 
 // attr returns a redacted copy of a; under a sensitive group every value
 // becomes a placeholder.
-func (r *Redactor) attr(a slog.Attr, depth int, sensitive bool) (out slog.Attr) {
-	defer func() {
-		if recover() != nil {
-			out = slog.String(a.Key, r.placeholder(ruleError))
-		}
-	}()
-	key := r.String(a.Key)
+func (r *Redactor) attr(a slog.Attr, depth int, sensitive bool) slog.Attr {
+	red, _ := r.redactAttr(a, depth, sensitive)
+	return red
+}
+
+// redactAttr is attr that also reports whether the result differs from a.
+func (r *Redactor) redactAttr(a slog.Attr, depth int, sensitive bool) (slog.Attr, bool) {
+	key, sensitiveKey := r.key(a.Key)
 	v := a.Value.Resolve()
+	changed := key != a.Key || a.Value.Kind() == slog.KindLogValuer
 	switch {
 	case depth > r.maxDepth:
-		return slog.String(key, r.placeholder(ruleLimit))
+		return slog.String(key, r.placeholder(ruleLimit)), true
 	case v.Kind() == slog.KindGroup:
 		group := v.Group()
 		red := make([]slog.Attr, len(group))
-		inner := sensitive || r.SensitiveKey(a.Key)
+		inner := sensitive || sensitiveKey
 		for i, m := range group {
-			red[i] = r.attr(m, depth+1, inner)
+			var ch bool
+			red[i], ch = r.redactAttr(m, depth+1, inner)
+			changed = changed || ch
 		}
-		return slog.Attr{Key: key, Value: slog.GroupValue(red...)}
-	case sensitive || r.SensitiveKey(a.Key):
-		return slog.String(key, r.placeholder(ruleKey))
+		if !changed {
+			return a, false
+		}
+		return slog.Attr{Key: key, Value: slog.GroupValue(red...)}, true
+	case sensitive || sensitiveKey:
+		return slog.String(key, r.placeholder(ruleKey)), true
 	}
-	return slog.Attr{Key: key, Value: r.value(v, depth)}
+	red, ch := r.value(v, depth)
+	return slog.Attr{Key: key, Value: red}, changed || ch
 }
 
-// value redacts a resolved, non-group value.
-func (r *Redactor) value(v slog.Value, depth int) slog.Value {
+// key returns the attribute key k redacted, and whether k may be
+// sensitive. Keys are almost always short identifiers, and one too short
+// to hold a token format, made of letters, digits and '_', '-', '.', needs
+// no scan when no secret is registered.
+func (r *Redactor) key(k string) (string, bool) {
+	if len(r.forms) > 0 || len(k) >= 16 || len(r.sensitive) > 0 {
+		return r.String(k), r.SensitiveKey(k)
+	}
+	var prev byte
+	maybe := false
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '_' || c == '-' || c == '.':
+			continue
+		default:
+			return r.String(k), r.SensitiveKey(k)
+		}
+		maybe = maybe || prev != 0 && isBigram(prev, c)
+		prev = c
+	}
+	return k, maybe && r.SensitiveKey(k)
+}
+
+// value redacts a resolved, non-group value and reports whether it
+// changed.
+func (r *Redactor) value(v slog.Value, depth int) (slog.Value, bool) {
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.StringValue(r.String(v.String()))
+		s := v.String()
+		red := r.String(s)
+		return slog.StringValue(red), red != s
 	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			return slog.AnyValue(r.Error(err))
-		}
-		nodes := 0
-		return slog.AnyValue(r.sanitize(v.Any(), depth, &nodes))
+		return r.anyValue(v.Any(), depth), true
 	}
-	return v
+	return v, false
+}
+
+// anyValue redacts x. Code of the application runs here (Error, String,
+// MarshalJSON), so a panic yields a placeholder.
+func (r *Redactor) anyValue(x any, depth int) (v slog.Value) {
+	defer func() {
+		if recover() != nil {
+			v = slog.StringValue(r.placeholder(ruleError))
+		}
+	}()
+	if err, ok := x.(error); ok {
+		return slog.AnyValue(r.Error(err))
+	}
+	nodes := 0
+	return slog.AnyValue(r.sanitize(x, depth, &nodes))
 }
 
 var attrType = reflect.TypeFor[slog.Attr]()

@@ -71,6 +71,9 @@ func (r *Redactor) SensitiveKey(key string) bool {
 	if len(key) == 0 || len(key) > 256 {
 		return false
 	}
+	if len(r.sensitive) == 0 && !hasTermBigram(key) {
+		return false
+	}
 	var buf [64]byte
 	n := appendNormalized(buf[:0], key)
 	if !containsTerm(n) && !r.containsExtra(n) {
@@ -98,6 +101,45 @@ func (r *Redactor) containsExtra(n []byte) bool {
 	return false
 }
 
+// termBigrams has, for each first byte of a sensitive term or name, a bit
+// set for each second letter, so that most keys are rejected in one pass
+// over their bytes.
+var termBigrams = func() (t [256]uint32) {
+	terms := append([]string{"auth", "pass", "pin", "dsn", "jwt", "sid", "otp", "cred"},
+		sensitiveTerms...)
+	for _, term := range terms {
+		t[term[0]] |= 1 << (term[1] - 'a')
+	}
+	return t
+}()
+
+// isBigram reports whether a and b, both normalised, start a sensitive term
+// or name. Every term starts with two lower-case letters.
+func isBigram(a, b byte) bool {
+	return b >= 'a' && b <= 'z' && termBigrams[a]&(1<<(b-'a')) != 0
+}
+
+// hasTermBigram reports whether the normalised form of key holds the first
+// two bytes of a sensitive term or name, without normalising it.
+func hasTermBigram(key string) bool {
+	var prev byte
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		default:
+			continue
+		}
+		if prev != 0 && isBigram(prev, c) {
+			return true
+		}
+		prev = c
+	}
+	return false
+}
+
 // termsByFirst lists sensitiveTerms by their first byte.
 var termsByFirst = func() (t [256][]string) {
 	for _, term := range sensitiveTerms {
@@ -108,9 +150,12 @@ var termsByFirst = func() (t [256][]string) {
 
 // containsTerm reports whether n contains one of sensitiveTerms.
 func containsTerm(n []byte) bool {
-	for i := range n {
+	for i := 0; i+1 < len(n); i++ {
+		if !isBigram(n[i], n[i+1]) {
+			continue
+		}
 		for _, t := range termsByFirst[n[i]] {
-			if hasPrefix(n[i:], t) {
+			if t[1] == n[i+1] && hasPrefix(n[i:], t) {
 				return true
 			}
 		}

@@ -80,12 +80,31 @@ func Bytes(b []byte) []byte { return defaultRedactor.Bytes(b) }
 // separators and bidirectional overrides) escaped as \n, \x1b or \u2028.
 // It returns s itself, without allocating, when there is nothing to change.
 func (r *Redactor) String(s string) (out string) {
+	if len(s) < minTokenLen && len(r.forms) == 0 && plain(s) {
+		return s
+	}
 	defer func() {
 		if recover() != nil {
 			out = r.placeholder(ruleError)
 		}
 	}()
 	return r.text(s, true, 0)
+}
+
+// minTokenLen is the length of the shortest text a token format matches
+// ("Basic " and 8 bytes).
+const minTokenLen = 14
+
+// plain reports whether s holds no byte that starts a structure and no
+// byte to escape, so that, shorter than minTokenLen, it has nothing to
+// redact.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if classes[s[i]]&(cTrigger|cCtrl) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Bytes is String for a byte slice. It returns a new slice; b is not
@@ -97,8 +116,9 @@ func (r *Redactor) Bytes(b []byte) []byte {
 // text redacts s, escaping control characters when escape is set. depth
 // counts the encoded layers already decoded around s.
 func (r *Redactor) text(s string, escape bool, depth int) string {
-	var buf [8]span
-	sp, ctrl := r.find(s, buf[:0], depth)
+	// A nil span slice costs nothing on clean input, which is the common
+	// case; input with a secret allocates its output anyway.
+	sp, ctrl := r.find(s, nil, depth)
 	if len(sp) == 0 && (!escape || !ctrl) {
 		return s
 	}
@@ -139,8 +159,7 @@ func (r *Redactor) findForms(s string, sp []span) []span {
 
 func (r *Redactor) replaceForms(s string) string {
 	for range 3 {
-		var buf [4]span
-		sp := r.findForms(s, buf[:0])
+		sp := r.findForms(s, nil)
 		if len(sp) == 0 {
 			return s
 		}
@@ -230,7 +249,9 @@ func (r *Redactor) scan(s string, sp []span, depth int) ([]span, bool) {
 				scheme = i
 			}
 			var end int
-			if c == '%' {
+			if c == '-' && (i+1 == len(s) || s[i+1] != '-') {
+				// Only "-----BEGIN" starts a structure with '-'.
+			} else if c == '%' {
 				pct = pct || i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2])
 			} else if sp, end = r.structureAt(s, i, sp, fieldStart, scheme); end > i {
 				i, prevWord, runStart = end-1, false, end

@@ -77,9 +77,16 @@ func inSet(c byte, set uint8) bool {
 // wordAt matches the credential formats that start with a word at s[i]
 // and returns the span to redact, or end == start when none matches.
 func wordAt(s string, i int) (start, end int, rule string) {
-	for _, f := range tokenFormats[s[i]] {
-		if end := f.match(s, i); end > i {
-			return i, end, f.rule
+	if i+1 < len(s) {
+		formats := tokenFormats[s[i]]
+		for k := range formats {
+			f := &formats[k]
+			if f.prefix[1] != s[i+1] {
+				continue
+			}
+			if end := f.match(s, i); end > i {
+				return i, end, f.rule
+			}
 		}
 	}
 	switch s[i] {
