@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -21,6 +22,7 @@ import (
 	"github.com/cowork-ai/resilience/metrics"
 	"github.com/cowork-ai/resilience/plugin"
 	"github.com/cowork-ai/resilience/retry"
+	"github.com/cowork-ai/resilience/session"
 	"github.com/cowork-ai/resilience/strategy"
 	"github.com/cowork-ai/resilience/wsreconnect"
 )
@@ -161,6 +163,7 @@ func TestAllHooksPassLint(t *testing.T) {
 	m.StrategyHook("vision")
 	m.PluginHooks()
 	m.WebSocketHooks()
+	m.SessionHooks()
 	problems, err := testutil.GatherAndLint(reg)
 	require.NoError(t, err)
 	assert.Empty(t, problems)
@@ -210,4 +213,52 @@ func TestWebSocketHooksCountDisconnectsAndReconnects(t *testing.T) {
 	}
 	assert.Equal(t, 1.0, value(t, reg, "websocket_reconnect_attempts_total"),
 		"reconnect attempts: the first dial is not one")
+}
+
+func TestSessionHooksCountDecisionsGrantsAndEnds(t *testing.T) {
+	m, reg := newMetrics(t, metrics.Options{})
+	hooks := m.SessionHooks()
+	mgr, err := session.New(session.Config{
+		Path:  filepath.Join(t.TempDir(), "grants.json"),
+		Hooks: hooks,
+	})
+	require.NoError(t, err)
+	defer mgr.Close()
+
+	write := session.Scope{Action: "file.write", Resource: "/tmp/notes/*"}
+	g, err := mgr.Grant(t.Context(), write, time.Minute)
+	require.NoError(t, err)
+	_, err = mgr.Extend(t.Context(), g.ID, 2*time.Minute)
+	require.NoError(t, err)
+	mgr.Check(t.Context(), session.Scope{Action: "file.write", Resource: "/tmp/notes/a.txt"})
+	mgr.Check(t.Context(), session.Scope{Action: "screen.click"})
+	_, err = mgr.Revoke(t.Context(), write)
+	require.NoError(t, err)
+
+	checks := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"permission_decisions_total", []string{"result", "allowed", "reason", "granted"}, 1},
+		{"permission_decisions_total", []string{"result", "denied", "reason", "not_granted"}, 1},
+		{"permission_decisions_total", []string{"result", "denied", "reason", "clock_uncertain"}, 0},
+		{"permission_grants_total", []string{"kind", "new"}, 1},
+		{"permission_grants_total", []string{"kind", "extended"}, 1},
+		{"permission_grant_ends_total", []string{"reason", "revoked"}, 1},
+		{"permission_grant_ends_total", []string{"reason", "expired"}, 0},
+		{"permission_store_events_total", []string{"kind", "loaded"}, 1},
+		{"permission_store_events_total", []string{"kind", "degraded"}, 0},
+		{"permission_store_degraded", nil, 0},
+	}
+	for _, c := range checks {
+		assert.Equal(t, c.want, value(t, reg, c.name, c.labels...), "%s%v", c.name, c.labels)
+	}
+
+	// A degraded store needs a file that cannot be written, which root
+	// can write anyway; the gauge is driven by the events directly.
+	hooks.OnStore(session.StoreEvent{Kind: session.StoreDegraded})
+	assert.Equal(t, 1.0, value(t, reg, "permission_store_degraded"), "after degraded")
+	hooks.OnStore(session.StoreEvent{Kind: session.StoreRecovered})
+	assert.Equal(t, 0.0, value(t, reg, "permission_store_degraded"), "after recovered")
 }

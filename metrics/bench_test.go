@@ -8,6 +8,7 @@ import (
 	"github.com/cowork-ai/resilience/breaker"
 	"github.com/cowork-ai/resilience/metrics"
 	"github.com/cowork-ai/resilience/retry"
+	"github.com/cowork-ai/resilience/session"
 	"github.com/cowork-ai/resilience/strategy"
 	"github.com/cowork-ai/resilience/wsreconnect"
 )
@@ -76,6 +77,15 @@ func BenchmarkStrategyHook(b *testing.B) {
 func BenchmarkWebSocketDisconnectHook(b *testing.B) {
 	_, hook := newBenchMetrics(b, metrics.Options{}).WebSocketHooks()
 	ev := wsreconnect.DisconnectEvent{Reason: wsreconnect.ReasonHeartbeat}
+	b.ReportAllocs()
+	for b.Loop() {
+		hook(ev)
+	}
+}
+
+func BenchmarkSessionDecisionHook(b *testing.B) {
+	hook := newBenchMetrics(b, metrics.Options{}).SessionHooks().OnDecision
+	ev := session.DecisionEvent{Decision: session.Decision{Reason: session.ReasonNotGranted}}
 	b.ReportAllocs()
 	for b.Loop() {
 		hook(ev)

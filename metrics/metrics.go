@@ -7,7 +7,8 @@
 // Most callers create one [Metrics] with [New] and pass its hooks to the
 // packages they use: [Metrics.BreakerHook] to a breaker's OnStateChange,
 // [Metrics.RetryHook] to retry.OnRetry, [Metrics.WebSocketHooks] to a
-// reconnecting client, [Metrics.StrategyHook] to a plan's OnEvent,
+// reconnecting client, [Metrics.SessionHooks] to a permission manager,
+// [Metrics.StrategyHook] to a plan's OnEvent,
 // [Metrics.PluginHooks] to a plugin loader, and [Metrics.RoundTripper]
 // around an HTTP client's transport. A Metrics is
 // safe for concurrent use, and so are its hooks. The Example shows the
@@ -30,6 +31,11 @@
 //	plugin_verifications_total{result,reason}     plugin signature checks
 //	plugin_runs_total{outcome}                    plugin processes, by end
 //	plugin_kills_total                            plugins killed by SIGKILL
+//	permission_decisions_total{result,reason}     permission checks
+//	permission_grants_total{kind}                 grants, new or extended
+//	permission_grant_ends_total{reason}           grants that ended
+//	permission_store_events_total{kind}           grant store changes
+//	permission_store_degraded                     1 while grants are in memory only
 //
 // Every label value comes from a closed set: service names from
 // [Options.Services], components and strategies from the wiring code, and
@@ -86,6 +92,11 @@ type Metrics struct {
 	pluginVerifications *prometheus.CounterVec
 	pluginRuns          *prometheus.CounterVec
 	pluginKills         prometheus.Counter
+	permissionDecisions *prometheus.CounterVec
+	permissionGrants    *prometheus.CounterVec
+	permissionEnds      *prometheus.CounterVec
+	permissionStore     *prometheus.CounterVec
+	permissionDegraded  prometheus.Gauge
 
 	// breakerSeries maps a service label to its *breakerSeries.
 	breakerSeries sync.Map
@@ -162,6 +173,18 @@ func (m *Metrics) createCollectors(ns string) {
 		Namespace: ns, Name: "plugin_kills_total",
 		Help: "Plugin processes killed with SIGKILL after SIGTERM did not stop them.",
 	})
+	m.permissionDecisions = counter("permission_decisions_total",
+		"Permission checks, by result and reason.", "result", "reason")
+	m.permissionGrants = counter("permission_grants_total",
+		"Permission grants committed, new or extended.", "kind")
+	m.permissionEnds = counter("permission_grant_ends_total",
+		"Permission grants that ended, by reason.", "reason")
+	m.permissionStore = counter("permission_store_events_total",
+		"Changes of the permission grant store, by kind.", "kind")
+	m.permissionDegraded = prometheus.NewGauge(prometheus.GaugeOpts{
+		Namespace: ns, Name: "permission_store_degraded",
+		Help: "1 while the permission grant file cannot be written and grants live in memory only.",
+	})
 }
 
 func (m *Metrics) collectors() []prometheus.Collector {
@@ -170,6 +193,8 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.breakerTransitions, m.wsDisconnects, m.wsReconnects,
 		m.strategyAttempts, m.planSteps,
 		m.pluginVerifications, m.pluginRuns, m.pluginKills,
+		m.permissionDecisions, m.permissionGrants, m.permissionEnds,
+		m.permissionStore, m.permissionDegraded,
 	}
 }
 
