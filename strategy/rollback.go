@@ -100,7 +100,7 @@ func (r *run) runUndo(ctx, uctx context.Context, cancel context.CancelFunc,
 		u.Abandoned = true
 		r.track(&pending{step: st.Name, name: "undo", target: st.Target, done: done})
 		e := r.stepEvent(EventAbandon, u.Index)
-		e.Strategy = u.Strategy
+		e.Strategy, e.Elapsed = u.Strategy, w.elapsed
 		r.emit(e)
 	}
 }

@@ -43,6 +43,9 @@ func TestRollbackAfterAbort(t *testing.T) {
 	if !errors.Is(err, errSave) || !errors.Is(err, strategy.ErrStepFailed) {
 		t.Errorf("Run = %v, want the original step error", err)
 	}
+	if errors.Is(err, errUndo) {
+		t.Errorf("Run = %v, matches the undo's error, want only the original error", err)
+	}
 	var pe *strategy.PlanError
 	if !errors.As(err, &pe) {
 		t.Fatalf("Run = %v, want a *PlanError", err)
@@ -180,8 +183,12 @@ func TestUndoIgnoringContext(t *testing.T) {
 		if !errors.Is(err, strategy.ErrStepFailed) {
 			t.Errorf("Run = %v, want the step failure kept", err)
 		}
-		if n := len(rec.of(strategy.EventAbandon)); n != 1 {
-			t.Errorf("%d abandon events, want 1", n)
+		abandons := rec.of(strategy.EventAbandon)
+		if len(abandons) != 1 {
+			t.Fatalf("%d abandon events, want 1", len(abandons))
+		}
+		if got := abandons[0].Elapsed; got != 2*time.Second {
+			t.Errorf("abandon event Elapsed = %v, want the undo's 2s", got)
 		}
 		if err := res.Wait(context.Background()); err != nil {
 			t.Errorf("Wait: %v", err)
