@@ -22,13 +22,14 @@
 //
 // # Abandoned attempts
 //
-// Go cannot stop a function that ignores its context, so an abandoned
-// attempt's goroutine is the one goroutine that may outlive [Plan.Run]:
-// it ends when the strategy returns. Until then no other attempt or undo
-// starts on the same [Step.Target], unless the strategy declares itself
-// safe to overlap: the plan waits up to [Config.AbandonWait] and then
-// fails that attempt or undo with [ErrAttemptRunning]. [Result.Running]
-// and [Result.Wait] let the caller account for the goroutines left.
+// Go cannot stop a function that ignores its context, so the goroutine of
+// an abandoned attempt or undo is the one kind that may outlive
+// [Plan.Run]: it ends when the function returns. Until then no other
+// attempt or undo of the same run starts on the same [Step.Target],
+// unless the strategy declares itself safe to overlap. The plan waits up
+// to [Config.AbandonWait] and then fails that attempt or undo with
+// [ErrAttemptRunning]. [Result.Running] and [Result.Wait] let the caller
+// account for the goroutines left.
 //
 // # Environment changes
 //

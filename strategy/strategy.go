@@ -5,8 +5,11 @@ import "context"
 // Strategy is one way to carry out a step, such as locating a button by
 // vision or through the platform's UI automation API.
 //
-// Implementations are called from a goroutine that [Plan.Run] starts for
-// each attempt, one attempt at a time per plan.
+// Execute and Verify are called from a goroutine that [Plan.Run] starts
+// for each attempt. Within one run, an attempt starts after the previous
+// one returned or was abandoned, so an Execute may still be running while
+// a later attempt on another target, or one safe to overlap, starts.
+// Concurrent runs of a plan call the same strategies concurrently.
 type Strategy interface {
 	// Name identifies the strategy within its step. It appears in results
 	// and events, and it keys the statistics of a [Ranker].
