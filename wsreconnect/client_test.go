@@ -408,12 +408,15 @@ func TestUnauthorizedTwiceIsTerminal(t *testing.T) {
 	if !errors.Is(err, ErrHandshakeRejected) || !errors.As(err, &e) || e.StatusCode != 403 {
 		t.Fatalf("WaitConnected = %v, want ErrHandshakeRejected with status 403", err)
 	}
+	// The state changes to closed before OnFailure runs.
+	rec.waitFor(t, "the failure", func(r *recorder) bool { return len(r.failures) == 1 })
 	snap := rec.snapshot()
-	if len(snap.attempts) != 2 || !snap.attempts[1].Reconnect == snap.attempts[1].Reconnect {
+	if len(snap.attempts) != 2 {
 		t.Errorf("%d attempts, want 2: one refresh, then stop", len(snap.attempts))
 	}
-	if len(snap.failures) != 1 {
-		t.Errorf("OnFailure called %d times, want 1", len(snap.failures))
+	c.Close(context.Background())
+	if n := len(rec.snapshot().failures); n != 1 {
+		t.Errorf("OnFailure called %d times, want 1", n)
 	}
 	if code := e.Code(); code != "ERR-WebSocketRejected" {
 		t.Errorf("Code() = %q, want ERR-WebSocketRejected", code)

@@ -1,6 +1,7 @@
 package wsreconnect
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,7 @@ func (o Outcome) String() string {
 	case OutcomeExpired:
 		return "expired"
 	}
-	return "Outcome(?)"
+	return fmt.Sprintf("Outcome(%d)", int(o))
 }
 
 // Receipt tracks one message from [Client.SendAsync] until it is sent,

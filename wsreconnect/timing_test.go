@@ -483,3 +483,42 @@ func TestQueueTTLExpires(t *testing.T) {
 		}
 	})
 }
+
+func TestStatsLastRTT(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// A server whose pongs take 40 ms, which fake time makes exact.
+		network := new(testutil.PipeNetwork)
+		ln, err := network.Listen("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		upgrader := websocket.Upgrader{}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, err := upgrader.Upgrade(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			conn.SetPingHandler(func(data string) error {
+				time.Sleep(40 * time.Millisecond)
+				return conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+			})
+			for {
+				if _, _, err := conn.ReadMessage(); err != nil {
+					return
+				}
+			}
+		})}
+		go srv.Serve(ln)
+		defer srv.Close()
+
+		c := startClient(t, Config{URL: "ws://" + ln.Addr().String() + "/",
+			Dialer: pipeDialer(network), PingInterval: time.Second, ReadTimeout: 5 * time.Second})
+		c.WaitConnected(context.Background())
+		time.Sleep(1500 * time.Millisecond)
+		if rtt := c.Stats().LastRTT; rtt != 40*time.Millisecond {
+			t.Errorf("LastRTT = %v, want 40ms", rtt)
+		}
+		c.Close(context.Background())
+	})
+}
