@@ -16,6 +16,7 @@ import (
 
 	"github.com/cowork-ai/resilience/breaker"
 	"github.com/cowork-ai/resilience/internal/classify"
+	"github.com/cowork-ai/resilience/retry"
 )
 
 func TestMain(m *testing.M) {
@@ -561,4 +562,19 @@ func TestSet(t *testing.T) {
 	assert.ErrorContains(t, err, `"openai"`)
 	_, err = breaker.NewSet(a, nil)
 	assert.ErrorContains(t, err, "nil")
+}
+
+func TestRetryStopsAtRejection(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.Config{ConsecutiveFailures: 1})
+		trip(t, b, 1)
+		err := retry.Do(t.Context(), func(ctx context.Context) error {
+			return b.Execute(ctx, succeed)
+		})
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		var re *retry.Error
+		require.ErrorAs(t, err, &re)
+		assert.Equal(t, 1, re.Attempts, "attempts against an open breaker")
+		assert.Equal(t, retry.ReasonPermanent, re.Reason)
+	})
 }
