@@ -16,6 +16,10 @@ var (
 	errNeutral = errors.New("breaker: neutral")
 )
 
+// ErrNilOperation is returned by Execute and ExecuteValue for a nil
+// operation, which they do not count.
+var ErrNilOperation = errors.New("breaker: operation is nil")
+
 func signal(o Outcome) error {
 	switch o {
 	case OutcomeSuccess:
@@ -134,14 +138,18 @@ func (b *Breaker) Counts() Counts {
 // Execute runs op if the breaker admits the call and returns op's error.
 // A rejected call returns an [*OpenError] matching [ErrOpen] without
 // running op, and a ctx that is already done returns ctx.Err() without
-// running op. The outcome is classified by Config.Classify. If op panics,
-// the call counts as a failure and the panic continues.
+// running op, as does a nil op with [ErrNilOperation]. The outcome is
+// classified by Config.Classify. If op panics, the call counts as a
+// failure and the panic continues.
 //
 // In the closed state op runs on the calling goroutine with ctx. A
 // half-open probe runs op on its own goroutine with a child of ctx that
 // ends after Config.ProbeTimeout; Execute returns when op returns, even if
 // the deadline passed and the probe was already counted as a failure.
 func (b *Breaker) Execute(ctx context.Context, op func(context.Context) error) error {
+	if op == nil {
+		return ErrNilOperation
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -198,6 +206,9 @@ func awaitLate(late <-chan probeResult) error {
 func ExecuteValue[T any](ctx context.Context, b *Breaker,
 	op func(context.Context) (T, error)) (T, error) {
 	var v T
+	if op == nil {
+		return v, ErrNilOperation
+	}
 	err := b.Execute(ctx, func(ctx context.Context) error {
 		var err error
 		v, err = op(ctx)

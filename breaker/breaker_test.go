@@ -578,3 +578,11 @@ func TestRetryStopsAtRejection(t *testing.T) {
 		assert.Equal(t, retry.ReasonPermanent, re.Reason)
 	})
 }
+
+func TestNilOperationRejected(t *testing.T) {
+	b := mustNew(t, breaker.Config{})
+	assert.ErrorIs(t, b.Execute(t.Context(), nil), breaker.ErrNilOperation)
+	_, err := breaker.ExecuteValue[int](t.Context(), b, nil)
+	assert.ErrorIs(t, err, breaker.ErrNilOperation)
+	assert.Zero(t, b.Counts().Requests, "requests")
+}

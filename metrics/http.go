@@ -45,5 +45,5 @@ func failed(req *http.Request, resp *http.Response, err error) bool {
 	if err != nil {
 		return !errors.Is(req.Context().Err(), context.Canceled)
 	}
-	return resp.StatusCode >= 500
+	return resp == nil || resp.StatusCode >= 500
 }
