@@ -42,9 +42,10 @@ const (
 // Config configures a run. The zero value runs with the real timings,
 // generated API keys and no narration.
 type Config struct {
-	// Scale multiplies every timing: the 10 s request timeout, the
-	// provider's 2 s rate-limit wait, the backoff schedule (1 s doubling
-	// to 32 s) and the breaker's 60 s open period. Zero means 1.
+	// Scale multiplies every timing: the 10 s request timeout (but not
+	// below 500 ms), the provider's 2 s rate-limit wait, the backoff
+	// schedule (1 s doubling to 32 s) and the breaker's 60 s open period.
+	// Zero means 1.
 	Scale float64
 
 	// Narrator receives the account of the run. Nil means silent.
@@ -211,7 +212,7 @@ func (s *scenario) clientConfig() ClientConfig {
 			{Name: Primary, URL: s.primary.URL(), APIKey: cfg.PrimaryKey, KeyInQuery: true},
 			{Name: Fallback, URL: s.fallback.URL(), APIKey: cfg.FallbackKey},
 		},
-		Timeout:       cfg.scaled(requestTimeout),
+		Timeout:       s.timeout(),
 		Schedule:      schedule,
 		MaxRetryAfter: cfg.scaled(30 * time.Second),
 		Breaker: breaker.Config{
@@ -230,6 +231,15 @@ func (s *scenario) clientConfig() ClientConfig {
 			}
 		},
 	}
+}
+
+// minTimeout is the shortest request timeout scaling gives, so that a
+// loaded machine does not turn an ordinary answer into a timeout.
+const minTimeout = 500 * time.Millisecond
+
+// timeout returns the scaled request timeout.
+func (s *scenario) timeout() time.Duration {
+	return max(s.cfg.scaled(requestTimeout), minTimeout)
 }
 
 func (s *scenario) close() {

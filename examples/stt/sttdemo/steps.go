@@ -12,7 +12,7 @@ import (
 // steps returns the voice commands of the scenario in order, each with the
 // fault it meets and the summary row it produces.
 func (s *scenario) steps() []step {
-	timeout := s.cfg.scaled(requestTimeout)
+	timeout := s.timeout()
 	told := func(c Command) string {
 		if c.Notice == nil {
 			return "nothing: the command ran"

@@ -34,6 +34,10 @@ const path = "websocket"
 // topic is the stream the client subscribes to on every connection.
 const topic = "transcripts"
 
+// minReadTimeout is the shortest read timeout scaling gives, so that a
+// loaded machine does not make a late pong look like a dead peer.
+const minReadTimeout = 2 * time.Second
+
 // restartDowntime is how long the backend stays down while it restarts,
 // before scaling.
 const restartDowntime = 3 * time.Second
@@ -42,8 +46,8 @@ const restartDowntime = 3 * time.Second
 // without narration.
 type Config struct {
 	// Scale multiplies every timing: the reconnect backoff (1 s doubling
-	// to 32 s, 5 retries), the 30 s read timeout and the backend's 3 s
-	// restart. Zero means 1.
+	// to 32 s, 5 retries), the 30 s read timeout (but not below 2 s) and
+	// the backend's 3 s restart. Zero means 1.
 	Scale float64
 
 	// Narrator receives the account of the run. Nil means silent.
@@ -145,9 +149,10 @@ func (c Config) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * c.Scale)
 }
 
-// clientConfig is the wiring: the seed's reconnect schedule and read
-// timeout scaled, the subscription renewed on every connection, and every
-// event narrated.
+// clientConfig is the wiring: the reconnect schedule of backoff.Network
+// (1 s doubling to 32 s, 5 retries) and the 30 s read timeout, both
+// scaled; the subscription renewed on every connection; every event
+// narrated.
 func (s *scenario) clientConfig() wsreconnect.Config {
 	schedule, _ := backoff.New(backoff.Config{
 		Initial: s.cfg.scaled(time.Second), Max: s.cfg.scaled(32 * time.Second),
@@ -156,7 +161,7 @@ func (s *scenario) clientConfig() wsreconnect.Config {
 	return wsreconnect.Config{
 		URL:          s.backend.URL(),
 		Backoff:      schedule,
-		ReadTimeout:  s.cfg.scaled(30 * time.Second),
+		ReadTimeout:  max(s.cfg.scaled(30*time.Second), minReadTimeout),
 		StableAfter:  s.cfg.scaled(30 * time.Second),
 		OnConnect:    subscribe,
 		OnMessage:    s.onMessage,
