@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -106,10 +107,89 @@ func decodeManifest(data []byte) (*Manifest, Reason, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, ReasonManifestInvalid, errors.New("data after the manifest object")
 	}
+	keys := json.NewDecoder(bytes.NewReader(data))
+	if reason, err := checkKeys(keys, reflect.TypeFor[Manifest]()); err != nil {
+		return nil, reason, err
+	}
 	if reason, err := m.validate(); err != nil {
 		return nil, reason, err
 	}
 	return &m, ReasonNone, nil
+}
+
+// checkKeys walks one JSON value that decodes into type t. It rejects a
+// key repeated in an object, because encoding/json keeps the last one and
+// another reader may keep the first. It also rejects a key that differs
+// from the field name, because encoding/json ignores case and folds some
+// letters, such as U+017F into 's'. For a nil t or a type other than a
+// struct, only repeated keys are checked.
+func checkKeys(dec *json.Decoder, t reflect.Type) (Reason, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return ReasonManifestInvalid, err
+	}
+	if t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch tok {
+	case json.Delim('['):
+		var elem reflect.Type
+		if t != nil && t.Kind() == reflect.Slice {
+			elem = t.Elem()
+		}
+		for dec.More() {
+			if reason, err := checkKeys(dec, elem); err != nil {
+				return reason, err
+			}
+		}
+	case json.Delim('{'):
+		if reason, err := checkObjectKeys(dec, t); err != nil {
+			return reason, err
+		}
+	default:
+		return ReasonNone, nil
+	}
+	if _, err := dec.Token(); err != nil { // the closing delimiter
+		return ReasonManifestInvalid, err
+	}
+	return ReasonNone, nil
+}
+
+func checkObjectKeys(dec *json.Decoder, t reflect.Type) (Reason, error) {
+	var fields map[string]reflect.Type
+	if t != nil && t.Kind() == reflect.Struct {
+		fields = make(map[string]reflect.Type, t.NumField())
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.IsExported() && name != "-" && name != "" {
+				fields[name] = f.Type
+			}
+		}
+	}
+	seen := make(map[string]bool)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ReasonManifestInvalid, err
+		}
+		key := tok.(string)
+		if seen[key] {
+			return ReasonManifestInvalid, fmt.Errorf("key %q appears twice in one object", key)
+		}
+		seen[key] = true
+		var ft reflect.Type
+		if fields != nil {
+			var ok bool
+			if ft, ok = fields[key]; !ok {
+				return ReasonUnknownField, fmt.Errorf("unknown field %q", key)
+			}
+		}
+		if reason, err := checkKeys(dec, ft); err != nil {
+			return reason, err
+		}
+	}
+	return ReasonNone, nil
 }
 
 // validate checks every field and returns the reason for the first
