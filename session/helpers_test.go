@@ -3,8 +3,8 @@ package session_test
 import (
 	"context"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/cowork-ai/resilience/internal/clock"
 	"github.com/cowork-ai/resilience/session"

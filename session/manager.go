@@ -117,6 +117,7 @@ func (m *Manager) Grant(ctx context.Context, scope Scope, ttl time.Duration) (Gr
 	r := &record{
 		id:      newID(),
 		scope:   scope,
+		match:   compile(scope.Resource),
 		granted: wall,
 		wallExp: wall + int64(ttl),
 		monoExp: mono + ttl,
@@ -169,6 +170,7 @@ func (m *Manager) Extend(ctx context.Context, id string, ttl time.Duration) (Gra
 	r := &record{
 		id:      old.id,
 		scope:   old.scope,
+		match:   old.match,
 		granted: old.granted,
 		wallExp: wall + int64(ttl),
 		monoExp: mono + ttl,
@@ -244,7 +246,7 @@ func (m *Manager) decide(ctx context.Context, scope Scope) Decision {
 	var expired *record
 	endedSeen := false
 	for _, r := range t.live[scope.Action] {
-		if !r.scope.covers(scope.Resource) {
+		if !r.match.matches(scope.Resource) {
 			continue
 		}
 		if r.ended.Load() {

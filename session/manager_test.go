@@ -71,7 +71,11 @@ func TestGrantRejectsInvalidInput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := newManager(t, session.Config{}, nil)
 		ctx := context.Background()
-		for _, sc := range []session.Scope{{}, {Action: "a:b"}, {Action: "a b"}, {Action: "x", Resource: "["}} {
+		invalid := []session.Scope{
+			{}, {Action: "a:b"}, {Action: "a b"}, {Action: "a\x7fb"}, {Action: "a\u2003b"},
+			{Action: "a\xffb"}, {Action: "x", Resource: "["},
+		}
+		for _, sc := range invalid {
 			if _, err := m.Grant(ctx, sc, time.Minute); !errors.Is(err, session.ErrInvalidScope) {
 				t.Errorf("Grant(%q) error = %v, want ErrInvalidScope", sc, err)
 			}
@@ -85,7 +89,37 @@ func TestGrantRejectsInvalidInput(t *testing.T) {
 			t.Errorf("Grant with canceled context error = %v, want context.Canceled", err)
 		}
 		checkReason(t, m, fileWrite, session.ReasonNotGranted)
+
+		unicodeScope := session.Scope{Action: "fichier.écrire"}
+		mustGrant(t, m, unicodeScope, time.Minute)
+		checkReason(t, m, unicodeScope, session.ReasonGranted)
+		checkReason(t, m, session.Scope{Action: "a b"}, session.ReasonInvalidScope)
 	})
+}
+
+func TestParseScope(t *testing.T) {
+	tests := []struct {
+		in   string
+		want session.Scope
+	}{
+		{"screen.click", session.Scope{Action: "screen.click"}},
+		{"file.write:/tmp/*", session.Scope{Action: "file.write", Resource: "/tmp/*"}},
+		{"url.open:https://example.com/a", session.Scope{Action: "url.open", Resource: "https://example.com/a"}},
+	}
+	for _, tt := range tests {
+		got, err := session.ParseScope(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseScope(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+		if s := got.String(); s != tt.in {
+			t.Errorf("%+v.String() = %q, want %q", got, s, tt.in)
+		}
+	}
+	for _, in := range []string{"", ":/tmp", "a b:/tmp", "x:["} {
+		if _, err := session.ParseScope(in); !errors.Is(err, session.ErrInvalidScope) {
+			t.Errorf("ParseScope(%q) error = %v, want ErrInvalidScope", in, err)
+		}
+	}
 }
 
 func TestMaxTTLCapsGrant(t *testing.T) {

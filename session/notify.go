@@ -11,7 +11,7 @@ import (
 // its own, in order, so that neither a slow OnRegrant hook nor a slow log
 // handler ever blocks a caller of the Manager.
 type notifier struct {
-	logger    *slog.Logger  // nil means silent
+	logger    *slog.Logger // nil means silent
 	onRegrant func(RegrantRequest)
 	signal    chan struct{} // capacity 1: the queue is not empty
 

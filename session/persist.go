@@ -101,6 +101,7 @@ func (m *Manager) restore(p *payload, wall int64, mono time.Duration) *table {
 		t = t.withRecord(&record{
 			id:      g.ID,
 			scope:   Scope{Action: g.Action, Resource: g.Resource},
+			match:   compile(g.Resource),
 			granted: g.GrantedAt.UnixNano(),
 			wallExp: wall + int64(left),
 			monoExp: mono + left,

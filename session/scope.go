@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Scope names what a grant permits: one action and, optionally, the
@@ -60,8 +61,21 @@ func validAction(action string) bool {
 	if action == "" {
 		return false
 	}
-	for _, r := range action {
-		if r == ':' || unicode.IsSpace(r) || unicode.IsControl(r) || r == unicode.ReplacementChar {
+	for i := 0; i < len(action); i++ {
+		c := action[i]
+		if c >= utf8.RuneSelf {
+			return validRunes(action[i:])
+		}
+		if c <= ' ' || c == ':' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func validRunes(s string) bool {
+	for _, r := range s {
+		if r == ':' || unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
 			return false
 		}
 	}
@@ -71,12 +85,37 @@ func validAction(action string) bool {
 // covers reports whether a grant of s permits acting on resource. It
 // assumes the actions are already equal.
 func (s Scope) covers(resource string) bool {
-	if s.Resource == resource {
+	return compile(s.Resource).matches(resource)
+}
+
+// matcher is a grant's resource pattern, sorted once into the kind of
+// match it needs so that checks avoid path.Match where they can.
+type matcher struct {
+	pattern string
+	prefix  int // for "dir/*": the length of "dir/"; -1 for other patterns
+}
+
+func compile(pattern string) matcher {
+	i := strings.IndexAny(pattern, `*?[\`)
+	if i >= 0 && i == len(pattern)-1 && pattern[i] == '*' {
+		return matcher{pattern: pattern, prefix: i}
+	}
+	return matcher{pattern: pattern, prefix: -1}
+}
+
+// matches reports what path.Match(m.pattern, resource) does, except that
+// an empty pattern matches only an empty resource and an invalid pattern
+// matches nothing but itself.
+func (m matcher) matches(resource string) bool {
+	switch {
+	case m.pattern == resource:
 		return true
-	}
-	if s.Resource == "" || resource == "" {
+	case m.pattern == "" || resource == "":
 		return false
+	case m.prefix >= 0:
+		return strings.HasPrefix(resource, m.pattern[:m.prefix]) &&
+			!strings.Contains(resource[m.prefix:], "/")
 	}
-	ok, err := path.Match(s.Resource, resource)
+	ok, err := path.Match(m.pattern, resource)
 	return ok && err == nil
 }

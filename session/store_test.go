@@ -374,6 +374,7 @@ func TestDiskFullRemovesStaleFile(t *testing.T) {
 			t.Errorf("Status() = %+v, want degraded with ENOSPC", st)
 		}
 		checkReason(t, m, fileWrite, session.ReasonRevoked)
+		synctest.Wait() // the loop may have made the failing write and report it
 		rec.mu.Lock()
 		last := rec.stores[len(rec.stores)-1]
 		rec.mu.Unlock()

@@ -20,6 +20,7 @@ type Grant struct {
 type record struct {
 	id      string
 	scope   Scope
+	match   matcher       // compiled scope.Resource
 	granted int64         // wall clock, Unix nanoseconds
 	wallExp int64         // wall-clock deadline, Unix nanoseconds
 	monoExp time.Duration // monotonic deadline
