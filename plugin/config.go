@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,7 +36,8 @@ type Config struct {
 	// TrustedKeys are the public keys whose signatures are accepted,
 	// pinned by their KeyID. At least one is required.
 	TrustedKeys []ed25519.PublicKey
-	// RevokedKeys are key ids whose signatures are rejected even if the
+	// RevokedKeys are key ids, as KeyID returns them (16 hex digits,
+	// matched in either case), whose signatures are rejected even if the
 	// key is also in TrustedKeys.
 	RevokedKeys []string
 	// StateFile is the path of the file that stores the highest loaded
@@ -129,7 +131,11 @@ func New(cfg Config) (*Loader, error) {
 		}
 		l.trusted[KeyID(k)] = k
 	}
-	for _, id := range cfg.RevokedKeys {
+	for i, id := range cfg.RevokedKeys {
+		id = strings.ToLower(id)
+		if !validKeyID(id) {
+			return nil, fmt.Errorf("plugin: Config.RevokedKeys[%d]: %q is not a key id of 16 hex digits", i, cfg.RevokedKeys[i])
+		}
 		l.revoked[id] = true
 	}
 	if err := validateSettings(cfg); err != nil {
@@ -144,6 +150,12 @@ func New(cfg Config) (*Loader, error) {
 	}
 	l.marks = marks
 	return l, nil
+}
+
+// validKeyID reports whether id has the form KeyID returns.
+func validKeyID(id string) bool {
+	d, err := hex.DecodeString(id)
+	return err == nil && len(d) == 8
 }
 
 func validateSettings(cfg Config) error {

@@ -129,6 +129,27 @@ func TestLookAlikeFileIsExtra(t *testing.T) {
 	checkRejected(t, err, plugin.ReasonFileExtra)
 }
 
+// TestRevokedKeyIDAnyCase checks that a revoked key id is matched however
+// its hex digits are cased, and that an entry that is not a key id is
+// refused by New rather than silently revoking nothing.
+func TestRevokedKeyIDAnyCase(t *testing.T) {
+	id := plugin.KeyID(testKey(1).Public().(ed25519.PublicKey))
+	l, _ := newLoader(t, func(c *plugin.Config) { c.RevokedKeys = []string{strings.ToUpper(id)} })
+	dir := writePlugin(t, testKey(1), newManifest("echo", "1.0.0"), "echo")
+	_, err := l.Verify(context.Background(), dir, plugin.Ref{ID: "echo"})
+	checkRejected(t, err, plugin.ReasonKeyRevoked)
+
+	for _, bad := range []string{"", " " + id, id[:15], id + "0", "zz" + id[2:]} {
+		_, err := plugin.New(plugin.Config{
+			TrustedKeys: []ed25519.PublicKey{testKey(1).Public().(ed25519.PublicKey)},
+			RevokedKeys: []string{bad},
+		})
+		if err == nil || !strings.Contains(err.Error(), "RevokedKeys[0]") {
+			t.Errorf("New(RevokedKeys: %q): err = %v, want an error naming RevokedKeys[0]", bad, err)
+		}
+	}
+}
+
 // TestSignatureOfAnotherManifest checks that a valid signature of one
 // manifest does not verify another manifest of the same key.
 func TestSignatureOfAnotherManifest(t *testing.T) {
