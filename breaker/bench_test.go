@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/sony/gobreaker/v2"
 
@@ -119,4 +120,32 @@ func BenchmarkExecuteValueClosed(b *testing.B) {
 	for b.Loop() {
 		_, _ = breaker.ExecuteValue(ctx, br, op)
 	}
+}
+
+// BenchmarkExecuteClosedPaired alternates batches of calls through the
+// breaker and through gobreaker directly, so that load from other
+// processes falls on both alike, and reports the ratio of their times.
+func BenchmarkExecuteClosedPaired(b *testing.B) {
+	ctx := context.Background()
+	br := newBenchBreaker(b)
+	cb := newBenchGobreaker()
+	const batch = 128
+	var ours, direct time.Duration
+	calls := 0
+	for b.Loop() {
+		start := time.Now()
+		for range batch {
+			_ = br.Execute(ctx, succeed)
+		}
+		ours += time.Since(start)
+		start = time.Now()
+		for range batch {
+			_, _ = cb.Execute(gobreakerOK)
+		}
+		direct += time.Since(start)
+		calls += batch
+	}
+	b.ReportMetric(float64(ours)/float64(calls), "breaker-ns/call")
+	b.ReportMetric(float64(direct)/float64(calls), "gobreaker-ns/call")
+	b.ReportMetric(float64(ours)/float64(direct), "ratio")
 }

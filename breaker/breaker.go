@@ -179,7 +179,16 @@ func (b *Breaker) run(ctx context.Context, op func(context.Context) error, c *ca
 		return b.probe(ctx, op, uint32(m>>8), c)
 	}
 	c.err = op(ctx)
-	return signal(b.set.classify(ctx, c.err))
+	return signal(b.classify(ctx, c.err))
+}
+
+// classify returns the outcome of a call that ran, calling DefaultClassify
+// directly when Config.Classify is nil.
+func (b *Breaker) classify(ctx context.Context, err error) Outcome {
+	if b.set.classify == nil {
+		return DefaultClassify(ctx, err)
+	}
+	return b.set.classify(ctx, err)
 }
 
 // reject returns the error for a call rejected in the current period.

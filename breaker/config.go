@@ -81,7 +81,7 @@ type settings struct {
 	probes       uint32
 	toClose      uint32
 	probeTimeout time.Duration
-	classify     func(context.Context, error) Outcome
+	classify     func(context.Context, error) Outcome // nil means DefaultClassify
 	onChange     func(StateChange)
 }
 
@@ -102,9 +102,6 @@ func (c *Config) settings() (settings, error) {
 		onChange:     c.OnStateChange,
 	}
 	s.toClose = uint32(orDefault(c.SuccessesToClose, int(s.probes)))
-	if s.classify == nil {
-		s.classify = DefaultClassify
-	}
 	if err := c.checkModes(s); err != nil {
 		return settings{}, err
 	}

@@ -81,7 +81,7 @@ func (b *Breaker) probe(ctx context.Context, op func(context.Context) error,
 			panic(r.panicVal)
 		}
 		c.err = r.err
-		return signal(b.set.classify(ctx, r.err))
+		return signal(b.classify(ctx, r.err))
 	case <-pctx.Done():
 		c.late = done
 		if ctx.Err() != nil {
