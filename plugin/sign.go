@@ -82,8 +82,8 @@ func Sign(manifest []byte, key ed25519.PrivateKey) ([]byte, error) {
 // SignDir completes m with the SHA-256 digest and size of every regular
 // file under dir (plugin.json and plugin.sig excepted), then writes
 // dir/plugin.json and dir/plugin.sig. The caller sets every other field of
-// m. It fails on a symbolic link, device or other irregular file, because
-// Load would reject it.
+// m. It fails on a symbolic link, device or other irregular file, and on
+// a manifest larger than 1 MiB, because Load would reject either.
 func SignDir(dir string, m Manifest, key ed25519.PrivateKey) error {
 	files, err := hashTree(dir)
 	if err != nil {
@@ -98,6 +98,9 @@ func SignDir(dir string, m Manifest, key ed25519.PrivateKey) error {
 		return err
 	}
 	data = append(data, '\n')
+	if len(data) > maxManifestBytes {
+		return fmt.Errorf("plugin: manifest of %d bytes is larger than the %d bytes Load accepts", len(data), maxManifestBytes)
+	}
 	sig, err := Sign(data, key)
 	if err != nil {
 		return err
@@ -112,10 +115,15 @@ func SignDir(dir string, m Manifest, key ed25519.PrivateKey) error {
 }
 
 // hashTree returns a File for every regular file under dir in lexical
-// order, skipping the metadata files at the root.
+// order, skipping the metadata files at the root. A dir that is itself a
+// symbolic link is followed, as Load follows it.
 func hashTree(dir string) ([]File, error) {
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("plugin: hash %s: %w", dir, err)
+	}
 	var files []File
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}

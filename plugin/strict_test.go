@@ -3,6 +3,7 @@ package plugin_test
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,6 +128,55 @@ func TestLookAlikeFileIsExtra(t *testing.T) {
 	writeFile(t, dir, "bin/ru\u0578", "#!/bin/sh\n", 0o755)
 	_, err := l.Verify(context.Background(), dir, plugin.Ref{ID: "echo"})
 	checkRejected(t, err, plugin.ReasonFileExtra)
+}
+
+// TestOversizedMetadata checks the size limits on plugin.sig and
+// plugin.json, and that the reason names the file that is too large.
+func TestOversizedMetadata(t *testing.T) {
+	l, _ := newLoader(t, nil)
+	dir := writePlugin(t, testKey(1), newManifest("echo", "1.0.0"), "echo")
+	writeFile(t, dir, plugin.SignatureFile, strings.Repeat(" ", 8<<10), 0o644)
+	_, err := l.Verify(context.Background(), dir, plugin.Ref{ID: "echo"})
+	checkRejected(t, err, plugin.ReasonSignatureInvalid)
+
+	dir, text := signedManifestText(t)
+	signRaw(t, dir, []byte(text+strings.Repeat(" ", 2<<20)), testKey(1))
+	_, err = l.Verify(context.Background(), dir, plugin.Ref{ID: "echo"})
+	checkRejected(t, err, plugin.ReasonManifestInvalid)
+}
+
+// TestSignDirRefusesOversizedManifest checks that SignDir does not
+// produce a manifest that Load would refuse for its size.
+func TestSignDirRefusesOversizedManifest(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "bin/run", "#!/bin/sh\n", 0o755)
+	// 300 paths of about 3,800 bytes each make a manifest over 1 MiB.
+	deep := strings.Repeat(strings.Repeat("d", 250)+"/", 15)
+	for i := range 300 {
+		writeFile(t, dir, fmt.Sprintf("%sf%03d", deep, i), "", 0o644)
+	}
+	err := plugin.SignDir(dir, newManifest("echo", "1.0.0"), testKey(1))
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("SignDir of 300 files with long paths: err = %v, want a size error", err)
+	}
+}
+
+// TestSignDirThroughLinkedRoot checks that a plugin directory reached
+// through a symbolic link can be signed, as it can be loaded.
+func TestSignDirThroughLinkedRoot(t *testing.T) {
+	real := t.TempDir()
+	writeFile(t, real, "bin/run", "#!/bin/sh\n", 0o755)
+	link := filepath.Join(t.TempDir(), "plugin")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := plugin.SignDir(link, newManifest("echo", "1.0.0"), testKey(1)); err != nil {
+		t.Fatalf("SignDir through a linked root: %v", err)
+	}
+	l, _ := newLoader(t, nil)
+	if _, err := l.Verify(context.Background(), link, plugin.Ref{ID: "echo"}); err != nil {
+		t.Errorf("Verify through a linked root: %v", err)
+	}
 }
 
 // TestRevokedKeyIDAnyCase checks that a revoked key id is matched however

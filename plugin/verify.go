@@ -161,7 +161,7 @@ func (l *Loader) verify(ctx context.Context, dir string, ref Ref, cp *copier) (*
 // authenticate reads plugin.sig and plugin.json and verifies the
 // signature. It returns the manifest bytes and the key id.
 func (l *Loader) authenticate(root *os.Root, dir string, ref Ref) ([]byte, string, *RejectedError) {
-	raw, reason, err := readSmall(root, SignatureFile, maxSignatureBytes)
+	raw, reason, err := readSmall(root, SignatureFile, maxSignatureBytes, ReasonSignatureInvalid)
 	if err != nil {
 		if reason == ReasonFileMissing {
 			reason = ReasonSignatureMissing
@@ -187,7 +187,7 @@ func (l *Loader) authenticate(root *os.Root, dir string, ref Ref) ([]byte, strin
 		return nil, sig.KeyID, reject(ref, dir, ReasonKeyUnknown, "key id "+sig.KeyID, nil)
 	}
 
-	data, reason, err := readSmall(root, ManifestFile, maxManifestBytes)
+	data, reason, err := readSmall(root, ManifestFile, maxManifestBytes, ReasonManifestInvalid)
 	if err != nil {
 		if reason == ReasonFileMissing {
 			reason = ReasonManifestInvalid
@@ -201,8 +201,8 @@ func (l *Loader) authenticate(root *os.Root, dir string, ref Ref) ([]byte, strin
 }
 
 // readSmall reads a regular file at the root of the plugin directory, up
-// to max bytes.
-func readSmall(root *os.Root, name string, max int64) ([]byte, Reason, error) {
+// to max bytes. A larger file is rejected with the reason oversize.
+func readSmall(root *os.Root, name string, max int64, oversize Reason) ([]byte, Reason, error) {
 	info, err := root.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ReasonFileMissing, err
@@ -226,7 +226,7 @@ func readSmall(root *os.Root, name string, max int64) ([]byte, Reason, error) {
 		return nil, ReasonIO, err
 	}
 	if int64(len(data)) > max {
-		return nil, ReasonManifestInvalid, fmt.Errorf("larger than %d bytes", max)
+		return nil, oversize, fmt.Errorf("larger than %d bytes", max)
 	}
 	return data, ReasonNone, nil
 }
