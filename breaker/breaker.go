@@ -158,6 +158,13 @@ func (b *Breaker) Execute(ctx context.Context, op func(context.Context) error) e
 	_, err := b.gb.Execute(func() (struct{}, error) {
 		return struct{}{}, b.run(ctx, op, &c)
 	})
+	return b.finish(err, &c)
+}
+
+// finish returns the result of a call, given the error gobreaker returned
+// for it: the operation's error, a rejection, or, for a probe that passed
+// its deadline, the operation's error once it returns.
+func (b *Breaker) finish(err error, c *call) error {
 	switch {
 	case c.late != nil:
 		return awaitLate(c.late)
@@ -218,10 +225,32 @@ func ExecuteValue[T any](ctx context.Context, b *Breaker,
 	if op == nil {
 		return v, ErrNilOperation
 	}
-	err := b.Execute(ctx, func(ctx context.Context) error {
-		var err error
-		v, err = op(ctx)
-		return err
+	if err := ctx.Err(); err != nil {
+		return v, err
+	}
+	defer b.events.flush()
+	var c call
+	// box receives op's value when op runs as a probe, on its own
+	// goroutine; in the closed state op writes v directly, so that a
+	// call allocates nothing.
+	var box *T
+	_, err := b.gb.Execute(func() (struct{}, error) {
+		m := b.mirror.Load()
+		if State(m&0xff) != StateHalfOpen {
+			v, c.err = op(ctx)
+			return struct{}{}, signal(b.classify(ctx, c.err))
+		}
+		box = new(T)
+		out := box
+		return struct{}{}, b.probe(ctx, func(ctx context.Context) error {
+			var err error
+			*out, err = op(ctx)
+			return err
+		}, uint32(m>>8), &c)
 	})
+	err = b.finish(err, &c)
+	if box != nil {
+		v = *box
+	}
 	return v, err
 }

@@ -586,3 +586,29 @@ func TestNilOperationRejected(t *testing.T) {
 	assert.ErrorIs(t, err, breaker.ErrNilOperation)
 	assert.Zero(t, b.Counts().Requests, "requests")
 }
+
+func TestExecuteValueAsProbe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.Config{ProbeTimeout: time.Second})
+		trip(t, b, 5)
+		time.Sleep(breaker.DefaultOpenTimeout + time.Nanosecond)
+
+		// A probe that outlives its deadline still returns its value.
+		v, err := breaker.ExecuteValue(t.Context(), b, func(ctx context.Context) (string, error) {
+			<-ctx.Done()
+			time.Sleep(time.Second)
+			return "late", nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, "late", v)
+		assert.Equal(t, breaker.StateOpen, b.State(), "state after the late probe")
+
+		time.Sleep(breaker.DefaultOpenTimeout + time.Nanosecond)
+		v, err = breaker.ExecuteValue(t.Context(), b, func(context.Context) (string, error) {
+			return "transcript", nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, "transcript", v)
+		assert.Equal(t, breaker.StateClosed, b.State(), "state after the probe succeeded")
+	})
+}
