@@ -230,8 +230,8 @@ func ExecuteValue[T any](ctx context.Context, b *Breaker,
 	}
 	defer b.events.flush()
 	var c call
-	// box receives op's value when op runs as a probe, on its own
-	// goroutine; in the closed state op writes v directly, so that a
+	// box receives op's value when op runs as a probe on its own
+	// goroutine. In the closed state op writes v directly, so that a
 	// call allocates nothing.
 	var box *T
 	_, err := b.gb.Execute(func() (struct{}, error) {
