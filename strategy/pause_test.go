@@ -283,7 +283,8 @@ func TestReadyEnvironmentChangePauses(t *testing.T) {
 	vision := newCounted("vision", func(context.Context, int) error { return nil })
 	checked := readyFunc{vision, win.probe}
 	var got []strategy.PauseInfo
-	prompter := strategy.PrompterFunc(func(_ context.Context, pi strategy.PauseInfo) (strategy.Decision, error) {
+	prompter := strategy.PrompterFunc(func(_ context.Context,
+		pi strategy.PauseInfo) (strategy.Decision, error) {
 		got = append(got, pi)
 		win.closed.Store(false)
 		return strategy.DecisionResume, nil
@@ -295,7 +296,8 @@ func TestReadyEnvironmentChangePauses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if len(got) != 1 || got[0].Strategy != "vision" || !errors.Is(got[0].Err, strategy.ErrEnvironmentChanged) {
+	if len(got) != 1 || got[0].Strategy != "vision" ||
+		!errors.Is(got[0].Err, strategy.ErrEnvironmentChanged) {
 		t.Fatalf("prompts = %+v, want one for vision with the environment change", got)
 	}
 	if sr := res.Steps[0]; sr.Winner != "vision" || vision.calls.Load() != 1 {
@@ -312,7 +314,8 @@ func TestNoPromptOnceContextDone(t *testing.T) {
 		return strategy.EnvironmentChanged("window closed")
 	}}
 	prompts := 0
-	prompter := strategy.PrompterFunc(func(context.Context, strategy.PauseInfo) (strategy.Decision, error) {
+	prompter := strategy.PrompterFunc(func(context.Context,
+		strategy.PauseInfo) (strategy.Decision, error) {
 		prompts++
 		return strategy.DecisionResume, nil
 	})
@@ -332,7 +335,8 @@ func TestUnknownDecisionAborts(t *testing.T) {
 	for _, d := range []strategy.Decision{-1, strategy.DecisionSkip + 1} {
 		undone := 0
 		p := mustNew(t, strategy.Config{
-			Prompter: strategy.PrompterFunc(func(context.Context, strategy.PauseInfo) (strategy.Decision, error) {
+			Prompter: strategy.PrompterFunc(func(context.Context,
+				strategy.PauseInfo) (strategy.Decision, error) {
 				return d, nil
 			}),
 		},
@@ -342,7 +346,8 @@ func TestUnknownDecisionAborts(t *testing.T) {
 				fail("vision", strategy.EnvironmentChanged("window closed"))}},
 		)
 		res, err := p.Run(context.Background())
-		if !errors.Is(err, strategy.ErrPlanAborted) || !strings.Contains(err.Error(), "unknown decision") {
+		if !errors.Is(err, strategy.ErrPlanAborted) ||
+			!strings.Contains(err.Error(), "unknown decision") {
 			t.Errorf("decision %v: Run = %v, want an abort naming the unknown decision", d, err)
 		}
 		if got := res.Steps[1].Status; got != strategy.StepAborted {

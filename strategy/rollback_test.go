@@ -313,10 +313,12 @@ func TestUndoGoexitIsFailure(t *testing.T) {
 	p := mustNew(t, strategy.Config{},
 		strategy.Step{Name: "open", Strategies: []strategy.Strategy{succeed("launch")},
 			Undo: func(context.Context) error { runtime.Goexit(); return nil }},
-		strategy.Step{Name: "send", Strategies: []strategy.Strategy{fail("shortcut", errors.New("offline"))}},
+		strategy.Step{Name: "send",
+			Strategies: []strategy.Strategy{fail("shortcut", errors.New("offline"))}},
 	)
 	res, _ := p.Run(context.Background())
-	if len(res.Undos) != 1 || res.Undos[0].Outcome != strategy.OutcomeFailed || res.Undos[0].Err == nil {
+	if len(res.Undos) != 1 || res.Undos[0].Outcome != strategy.OutcomeFailed ||
+		res.Undos[0].Err == nil {
 		t.Errorf("Undos = %+v, want one failed with an error", res.Undos)
 	}
 }
@@ -328,7 +330,8 @@ func TestRollbackInterruptedStep(t *testing.T) {
 	partial := strategy.Func("vision", func(context.Context) error {
 		return strategy.EnvironmentChanged("editor window closed")
 	})
-	abort := strategy.PrompterFunc(func(context.Context, strategy.PauseInfo) (strategy.Decision, error) {
+	abort := strategy.PrompterFunc(func(context.Context,
+		strategy.PauseInfo) (strategy.Decision, error) {
 		return strategy.DecisionAbort, nil
 	})
 	p := mustNew(t, strategy.Config{Prompter: abort},
