@@ -262,8 +262,9 @@ func (c *Client) Stats() Stats {
 	}
 }
 
-// setState records a state change and returns the event to deliver, or
-// false when the state is unchanged.
+// setState records a state change and delivers it to OnStateChange. It
+// does nothing when the state is unchanged, and runs on the supervisor
+// goroutine only, so events arrive in order.
 func (c *Client) setState(to State) {
 	c.mu.Lock()
 	from := c.state

@@ -144,7 +144,7 @@ func (c *Client) dial(info DialInfo) (*websocket.Conn, error) {
 			return nil, fmt.Errorf("wsreconnect: target: %w", err)
 		}
 	}
-	d, stop := prepareDialer(c.cfg.dialer, ctx)
+	d, stop := prepareDialer(ctx, c.cfg.dialer)
 	ws, resp, err := d.DialContext(ctx, t.URL, t.Header)
 	stop()
 	if err == nil {
@@ -167,7 +167,7 @@ func (c *Client) dial(info DialInfo) (*websocket.Conn, error) {
 // cancellation, so Close could not otherwise interrupt a server that never
 // responds to the upgrade. stop ends the watch and must be called once the dial
 // returns.
-func prepareDialer(d *websocket.Dialer, ctx context.Context) (dialer *websocket.Dialer, stop func()) {
+func prepareDialer(ctx context.Context, d *websocket.Dialer) (dialer *websocket.Dialer, stop func()) {
 	var mu sync.Mutex
 	var stops []func() bool
 	wrap := func(dial func(context.Context, string, string) (net.Conn, error)) func(context.Context, string, string) (net.Conn, error) {
