@@ -115,18 +115,31 @@ func (v version) compare(w version) int {
 	return cmpUint(uint64(len(v.pre)), uint64(len(w.pre)))
 }
 
+// compareIdentifier compares two pre-release identifiers. Numeric ones
+// compare as numbers of any length: validIdentifiers has ruled out
+// leading zeros, so the longer is the larger.
 func compareIdentifier(a, b string) int {
-	na, aNum := parseNumber(a)
-	nb, bNum := parseNumber(b)
+	aNum, bNum := isDigits(a), isDigits(b)
 	switch {
 	case aNum && bNum:
-		return cmpUint(na, nb)
+		if len(a) != len(b) {
+			return cmpUint(uint64(len(a)), uint64(len(b)))
+		}
 	case aNum:
 		return -1
 	case bNum:
 		return 1
 	}
 	return strings.Compare(a, b)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func cmpUint(a, b uint64) int {
