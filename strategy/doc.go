@@ -37,7 +37,8 @@
 // such as the target window closing, with an [*EnvironmentChangedError].
 // The plan then pauses and asks its [Prompter] whether to resume, retry
 // the step, skip it or abort. Cancelling the plan's context while it is
-// paused ends the run with a [*PlanError] and a rollback.
+// paused ends the run with a [*PlanError] and a rollback, as soon as the
+// Prompter returns, which it must do once its context is done.
 //
 // # Rollback
 //
