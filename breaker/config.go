@@ -66,7 +66,8 @@ type Config struct {
 	Classify func(ctx context.Context, err error) Outcome
 	// OnStateChange, when not nil, is called once for each transition, in
 	// transition order and never under a lock. The package documentation
-	// states which goroutine calls it.
+	// states which goroutine calls it. A panic in the hook continues on
+	// that goroutine, and the events after it are still delivered.
 	OnStateChange func(StateChange)
 }
 

@@ -63,8 +63,10 @@ const OtherLabel = "other"
 // unprefixed names and accepts any service name.
 type Options struct {
 	// Namespace, when not empty, prefixes every metric name with
-	// Namespace and an underscore. Empty keeps the names listed in the
-	// package documentation, which alerts.yml and dashboard.json expect.
+	// Namespace and an underscore. It may contain letters, digits,
+	// underscores and colons, and must not start with a digit. Empty keeps
+	// the names listed in the package documentation, which alerts.yml and
+	// dashboard.json expect.
 	Namespace string
 
 	// Services is the closed set of service names used as the service
@@ -113,6 +115,10 @@ type Metrics struct {
 func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	if reg == nil {
 		return nil, errors.New("metrics: Registerer is nil")
+	}
+	if !validNamespace(opts.Namespace) {
+		return nil, fmt.Errorf("metrics: Namespace %q is invalid: use letters, digits, "+
+			"underscores and colons, not starting with a digit", opts.Namespace)
 	}
 	m := &Metrics{services: newLabelSet(opts.Services)}
 	m.createCollectors(opts.Namespace)
@@ -196,6 +202,18 @@ func (m *Metrics) collectors() []prometheus.Collector {
 		m.permissionDecisions, m.permissionGrants, m.permissionEnds,
 		m.permissionStore, m.permissionDegraded,
 	}
+}
+
+// validNamespace reports whether ns makes metric names that PromQL accepts
+// without quoting. Empty is valid.
+func validNamespace(ns string) bool {
+	for i, r := range ns {
+		letter := r == '_' || r == ':' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+		if !letter && (i == 0 || r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // labelSet is a closed set of label values, or an open one when nil.

@@ -257,3 +257,15 @@ http_requests_total{service="other"} 0
 	assert.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"http_errors_total", "http_requests_total"))
 }
+
+func TestNewRejectsInvalidNamespace(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	for _, ns := range []string{"cowork-ai", "9lives", "space name"} {
+		_, err := metrics.New(reg, metrics.Options{Namespace: ns})
+		if assert.Error(t, err, "Namespace %q", ns) {
+			assert.Contains(t, err.Error(), ns)
+		}
+	}
+	_, err := metrics.New(reg, metrics.Options{Namespace: "cowork:assistant_2"})
+	assert.NoError(t, err)
+}
