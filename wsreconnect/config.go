@@ -26,7 +26,8 @@ type Config struct {
 	// Target, when set, is called before every dial attempt for the URL
 	// and headers to use, so credentials can be fresh for each attempt.
 	// An error from it counts as a failed attempt. It runs on the
-	// supervisor goroutine with a context cancelled by Close.
+	// supervisor goroutine with a context that Close cancels and
+	// HandshakeTimeout bounds, together with the dial.
 	Target func(ctx context.Context, info DialInfo) (Target, error)
 
 	// Dialer performs the dial and upgrade. Nil means a dialer with

@@ -100,33 +100,37 @@ func (c *Client) attempt(o *outage, delay time.Duration) (*link, error) {
 	info := DialInfo{Attempt: o.attempts, Generation: gen, AuthFailed: o.authFailed, LastErr: o.lastErr}
 	began := time.Now()
 	c.dials.Add(1)
+
 	ws, err := c.dial(info)
 	if err == nil {
 		if err = c.runOnConnect(ws); err != nil {
 			ws.Close()
 		}
 	}
+	c.reportAttempt(o.attempts, delay, time.Since(began), err)
+	if err != nil {
+		return nil, err
+	}
+	c.generation.Store(gen)
+	return c.start(ws, gen), nil
+}
+
+func (c *Client) reportAttempt(attempt int, delay, took time.Duration, err error) {
 	ev := AttemptEvent{
-		Attempt:   o.attempts,
+		Attempt:   attempt,
 		Reconnect: c.connects.Load() > 0,
 		Delay:     delay,
-		Duration:  time.Since(began),
+		Duration:  took,
 		Err:       err,
 	}
 	var he *HandshakeError
 	if errors.As(err, &he) {
 		ev.StatusCode = he.Status
 	}
-	c.log(slog.LevelDebug, "websocket dial attempt", "attempt", ev.Attempt,
-		"delay", delay, "err", err)
+	c.log(slog.LevelDebug, "websocket dial attempt", "attempt", attempt, "delay", delay, "err", err)
 	if h := c.cfg.OnAttempt; h != nil {
 		h(ev)
 	}
-	if err != nil {
-		return nil, err
-	}
-	c.generation.Store(gen)
-	return c.start(ws, gen), nil
 }
 
 // dial resolves the target and performs the upgrade within
@@ -162,7 +166,7 @@ func (c *Client) dial(info DialInfo) (*websocket.Conn, error) {
 }
 
 // prepareDialer returns a copy of d whose connections are wrapped in a
-// batchConn and closed when ctx ends during the handshake: gorilla applies
+// batchConn and closed when ctx ends during the handshake. Gorilla applies
 // the context's deadline to the connection but does not watch for
 // cancellation, so Close could not otherwise interrupt a server that never
 // responds to the upgrade. stop ends the watch and must be called once the dial
