@@ -42,8 +42,10 @@ type Config struct {
 	RevokedKeys []string
 	// StateFile is the path of the file that stores the highest loaded
 	// version of each plugin, so a rollback is rejected across restarts.
-	// It is replaced atomically with mode 0600. Empty keeps the marks in
-	// memory for the Loader's lifetime only.
+	// It is replaced atomically with mode 0600. Load reads it again
+	// before it raises a mark, so Loaders that share it keep each other's
+	// marks. Empty keeps the marks in memory for the Loader's lifetime
+	// only.
 	StateFile string
 	// HostAPI is the host's API version, checked against each manifest's
 	// host_api range. Empty skips the check.

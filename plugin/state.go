@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // stateFile is the format of Config.StateFile.
@@ -94,16 +95,42 @@ func (l *Loader) checkRollback(id string, v version) (string, bool) {
 	return mark, err == nil && v.compare(mv) >= 0
 }
 
+// stateLocks serialises the updates of each state file among the
+// Loaders of this process. It maps a cleaned absolute path to a
+// *sync.Mutex.
+//
+// NOTE: host processes that share a state file are not locked against
+// each other, so two of them loading at the same instant can still lose
+// one mark.
+var stateLocks sync.Map
+
+func lockStateFile(path string) (unlock func()) {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	mu, _ := stateLocks.LoadOrStore(path, new(sync.Mutex))
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
+}
+
 // raiseMark records version as the highest of id if it is, and persists
-// the marks. It re-checks for a rollback because another Load may have
-// raised the mark since the first check.
+// the marks. It first merges the marks saved in the state file, which
+// other Loaders may have raised, and re-checks for a rollback, because
+// another Load may have raised the mark since the first check.
 func (l *Loader) raiseMark(id, ver string) (rollbackFrom string, err error) {
 	v, err := parseVersion(ver)
 	if err != nil {
 		return "", err
 	}
+	if l.cfg.StateFile != "" {
+		defer lockStateFile(l.cfg.StateFile)()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.mergeSavedMarksLocked(); err != nil {
+		return "", err
+	}
+
 	if mark, ok := l.marks[id]; ok {
 		mv, err := parseVersion(mark)
 		if err != nil {
@@ -116,6 +143,7 @@ func (l *Loader) raiseMark(id, ver string) (rollbackFrom string, err error) {
 			return "", nil
 		}
 	}
+
 	prev, had := l.marks[id]
 	l.marks[id] = ver
 	if l.cfg.StateFile == "" {
@@ -130,4 +158,28 @@ func (l *Loader) raiseMark(id, ver string) (rollbackFrom string, err error) {
 		return "", fmt.Errorf("plugin: save Config.StateFile: %w", err)
 	}
 	return "", nil
+}
+
+// mergeSavedMarksLocked raises each mark to the one in the state file
+// where that is higher. l.mu must be held. A state file that cannot be
+// read or parsed is an error, because the marks it holds are unknown.
+func (l *Loader) mergeSavedMarksLocked() error {
+	if l.cfg.StateFile == "" {
+		return nil
+	}
+	saved, err := readMarks(l.cfg.StateFile)
+	if err != nil {
+		return err
+	}
+	for id, ver := range saved {
+		mark, ok := l.marks[id]
+		if !ok {
+			l.marks[id] = ver
+			continue
+		}
+		if c, err := CompareVersions(ver, mark); err == nil && c > 0 {
+			l.marks[id] = ver
+		}
+	}
+	return nil
 }
