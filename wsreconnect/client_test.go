@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cowork-ai/resilience/backoff"
 	"github.com/cowork-ai/resilience/internal/testutil"
 	"github.com/gorilla/websocket"
 )
@@ -765,5 +767,84 @@ func TestTerminalCloseWinsOverRacingWriteError(t *testing.T) {
 	rec.waitFor(t, "the failure", func(r *recorder) bool { return len(r.failures) == 1 })
 	if err := c.Err(); !errors.Is(err, ErrTerminalClose) {
 		t.Errorf("Err() = %v, want ErrTerminalClose", err)
+	}
+}
+
+func TestRestartOnLoopback(t *testing.T) {
+	srv := newServer(t, testutil.WSServerConfig{})
+	rec := newRecorder()
+	cfg := Config{URL: srv.URL(), Backoff: fixed(t, 20*time.Millisecond, 50)}
+	rec.hook(&cfg)
+	c := newClient(t, cfg)
+	waitBothSides(t, c, srv)
+
+	srv.Stop()
+	rec.waitFor(t, "a refused attempt", func(r *recorder) bool {
+		return len(r.attempts) > 1 && r.attempts[len(r.attempts)-1].Err != nil
+	})
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "the reconnect", func(r *recorder) bool { return len(r.connects) == 2 })
+	if n := len(rec.snapshot().failures); n != 0 {
+		t.Errorf("OnFailure called %d times, want 0", n)
+	}
+}
+
+func TestRestartPastBudgetOnLoopback(t *testing.T) {
+	srv := newServer(t, testutil.WSServerConfig{})
+	rec := newRecorder()
+	cfg := Config{URL: srv.URL(), Backoff: fixed(t, time.Millisecond, 3)}
+	rec.hook(&cfg)
+	c := newClient(t, cfg)
+	waitBothSides(t, c, srv)
+
+	srv.Stop()
+	rec.waitFor(t, "the give-up", func(r *recorder) bool { return len(r.failures) == 1 })
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctxTimeout(t, 5*time.Second))
+	if n := len(rec.snapshot().failures); n != 1 {
+		t.Errorf("OnFailure called %d times, want exactly 1", n)
+	}
+	if st := srv.Stats(); st.Handshakes != 1 {
+		t.Errorf("server saw %d handshakes, want only the first connection's", st.Handshakes)
+	}
+	if d := c.Stats().Dials; d != 4 {
+		t.Errorf("Dials = %d, want 4: the first and 3 retries", d)
+	}
+}
+
+func TestFlappingServerOnLoopback(t *testing.T) {
+	// The server upgrades every request and drops it at once.
+	upgrader := websocket.Upgrader{}
+	flapping := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if conn, err := upgrader.Upgrade(w, r, nil); err == nil {
+			conn.Close()
+		}
+	}))
+	defer flapping.Close()
+	p, err := backoff.New(backoff.Config{Initial: time.Millisecond, MaxRetries: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	cfg := Config{URL: "ws" + strings.TrimPrefix(flapping.URL, "http"), Backoff: p}
+	rec.hook(&cfg)
+	c := newClient(t, cfg)
+	rec.waitFor(t, "the give-up", func(r *recorder) bool { return len(r.failures) == 1 })
+
+	var delays []time.Duration
+	for _, a := range rec.snapshot().attempts {
+		delays = append(delays, a.Delay)
+	}
+	want := []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond,
+		8 * time.Millisecond, 16 * time.Millisecond}
+	if !equalDurations(delays, want) {
+		t.Errorf("attempt delays = %v, want %v: each drop takes the next delay", delays, want)
+	}
+	if st := c.Stats(); st.Dials != 6 || st.Connects != 6 {
+		t.Errorf("Stats = %+v, want 6 dials that all connected", st)
 	}
 }
