@@ -35,9 +35,13 @@ func (a *cenkaltiAdapter) Reset() { a.seq = a.policy.Start() }
 // a [Schedule]. Each Start calls newBackOff, resets the result, and ends the
 // sequence when it returns cenkalti.Stop. A negative delay other than Stop
 // counts as no delay. newBackOff must be safe for concurrent use and must
-// return a fresh BackOff on each call, because a BackOff holds per-call
-// state.
+// return a fresh, non-nil BackOff on each call, because a BackOff holds
+// per-call state. Start panics when newBackOff returns nil. FromBackOff(nil)
+// returns a nil Schedule, which retry.WithSchedule rejects.
 func FromBackOff(newBackOff func() cenkalti.BackOff) Schedule {
+	if newBackOff == nil {
+		return nil
+	}
 	return backOffFactory(newBackOff)
 }
 
@@ -45,6 +49,9 @@ type backOffFactory func() cenkalti.BackOff
 
 func (f backOffFactory) Start() Sequence {
 	b := f()
+	if b == nil {
+		panic("backoff: the FromBackOff factory returned a nil BackOff")
+	}
 	b.Reset()
 	return backOffSequence{b}
 }

@@ -2,6 +2,7 @@ package backoff_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -113,4 +114,21 @@ func TestFromBackOffWithCenkaltiExponential(t *testing.T) {
 	if _, ok := seq.Next(); ok {
 		t.Error("Next() after 2 retries = true, want false")
 	}
+}
+
+func TestFromBackOffNil(t *testing.T) {
+	if s := backoff.FromBackOff(nil); s != nil {
+		t.Errorf("FromBackOff(nil) = %#v, want a nil Schedule", s)
+	}
+}
+
+func TestFromBackOffFactoryReturnsNil(t *testing.T) {
+	s := backoff.FromBackOff(func() cenkalti.BackOff { return nil })
+	defer func() {
+		r := recover()
+		if msg, ok := r.(string); !ok || !strings.Contains(msg, "nil BackOff") {
+			t.Errorf("recover() = %v, want a panic naming the nil BackOff", r)
+		}
+	}()
+	s.Start()
 }
