@@ -67,8 +67,9 @@ func defaultConfig() config {
 // WithSchedule sets the delays between attempts. The default is
 // [backoff.Network]: 1 s doubling to a 32 s cap with equal jitter, 5
 // retries. A Sequence that ends stops the call with [ReasonAttemptsExhausted].
+// A nil s, including a nil *backoff.Policy, is invalid.
 func WithSchedule(s backoff.Schedule) Option {
-	if s == nil {
+	if p, ok := s.(*backoff.Policy); s == nil || ok && p == nil {
 		return invalid("WithSchedule(nil)")
 	}
 	return optionFunc(func(c config) config {

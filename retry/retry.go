@@ -11,7 +11,8 @@ import (
 // Do calls op until it succeeds or a stop condition holds, waiting between
 // attempts as the schedule sets (by default [backoff.Network]). It returns
 // nil on success and an [*Error] otherwise, or, before any attempt, an
-// error wrapping [ErrInvalidOption] when an option is invalid.
+// error wrapping [ErrInvalidOption] when an option is invalid. A nil Option
+// is skipped, so options can be chosen conditionally.
 //
 // Each attempt gets a child of ctx that is canceled when the attempt
 // returns. When ctx is already done, op runs zero times. A panic in op or
@@ -24,7 +25,9 @@ func Do(ctx context.Context, op func(ctx context.Context) error, opts ...Option)
 	c := defaultConfig()
 	if len(opts) > 0 {
 		for _, o := range opts {
-			c = o.apply(c)
+			if o != nil {
+				c = o.apply(c)
+			}
 		}
 		if c.err != nil {
 			return c.err

@@ -583,6 +583,8 @@ func TestDoRejectsInvalidOptions(t *testing.T) {
 		{retry.WithAttemptTimeout(-time.Second), "WithAttemptTimeout"},
 		{retry.WithMaxRetryAfter(-time.Second), "WithMaxRetryAfter"},
 		{retry.WithClassifier(nil), "WithClassifier"},
+		{retry.WithSchedule((*backoff.Policy)(nil)), "WithSchedule"},
+		{retry.WithSchedule(backoff.FromBackOff(nil)), "WithSchedule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -598,6 +600,19 @@ func TestDoRejectsInvalidOptions(t *testing.T) {
 				t.Errorf("operation ran %d times despite an invalid option", attempts)
 			}
 		})
+	}
+}
+
+func TestDoIgnoresNilOption(t *testing.T) {
+	attempts := 0
+	err := retry.Do(t.Context(), failing(errUnavailable, &attempts), nil,
+		fixed(t, 0, 1), nil)
+	e := asError(t, err)
+	if e.Reason != retry.ReasonAttemptsExhausted {
+		t.Errorf("Reason = %v, want %v", e.Reason, retry.ReasonAttemptsExhausted)
+	}
+	if attempts != 2 {
+		t.Errorf("operation ran %d times, want 2", attempts)
 	}
 }
 
