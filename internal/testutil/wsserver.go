@@ -54,6 +54,12 @@ type WSServerStats struct {
 // Retry-After header, accept TCP without ever responding to the upgrade, stop
 // answering pings and stop reading.
 //
+// A client may see its upgrade succeed a moment before the server has
+// registered the connection, so a test that injects a fault into open
+// connections should first wait with [WSServer.WaitFor] until Open counts
+// them. [WSServerConfig.Listen] moves the server onto in-memory pipes for
+// tests in testing/synctest bubbles.
+//
 // Every method is safe for concurrent use. [WSServer.Close] stops every
 // goroutine the server started.
 type WSServer struct {
