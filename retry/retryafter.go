@@ -25,11 +25,12 @@ func RetryAfterOf(err error) time.Duration {
 // ParseRetryAfter parses the value of an HTTP Retry-After header (RFC 9110,
 // section 10.2.3): delta-seconds, or an HTTP date in any of the three forms
 // that [http.ParseTime] accepts, which is turned into the delay from now. A
-// date in the past means no delay. It returns false for an empty, negative
-// or malformed value. Delta-seconds too large for a time.Duration saturate
-// at the largest one.
+// date in the past means no delay. Spaces and tabs around the value are
+// ignored. It returns false for an empty, negative or malformed value,
+// including one surrounded by other whitespace. Delta-seconds too large for
+// a time.Duration saturate at the largest one.
 func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
-	value = strings.TrimSpace(value)
+	value = strings.Trim(value, " \t") // optional whitespace in RFC 9110
 	if value == "" {
 		return 0, false
 	}

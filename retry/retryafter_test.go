@@ -24,6 +24,15 @@ func TestParseRetryAfter(t *testing.T) {
 		{"120", 120 * time.Second, true},
 		{"0", 0, true},
 		{"  7 ", 7 * time.Second, true},
+		{"\t7\t", 7 * time.Second, true},
+		{" Sun, 01 Mar 2026 12:00:30 GMT\t", 30 * time.Second, true},
+		// Only space and tab are optional whitespace in HTTP (RFC 9110,
+		// section 5.6.3).
+		{"\v7", 0, false},
+		{"7\f", 0, false},
+		{"\u00a07", 0, false},
+		{"7\u2003", 0, false},
+		{"\u0085Sun, 01 Mar 2026 12:00:30 GMT", 0, false},
 		{"007", 7 * time.Second, true},
 		// The three date forms of RFC 9110, section 5.6.7.
 		{"Sun, 01 Mar 2026 12:00:30 GMT", 30 * time.Second, true}, // IMF-fixdate
