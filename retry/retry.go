@@ -116,7 +116,17 @@ func (c *call) attempt(op func(context.Context) error) error {
 		defer ctx.end()
 		return op(ctx)
 	}
-	ctx, cancel := context.WithTimeoutCause(c.ctx, timeout, ErrAttemptTimeout)
+	deadline := time.Now().Add(timeout)
+	if callDeadline, ok := c.ctx.Deadline(); ok && !callDeadline.After(deadline) {
+		// The call's deadline or time budget ends the attempt no later than
+		// its own timeout would. Leaving it in charge, as WithDeadline does
+		// for a later deadline, keeps the result from depending on which of
+		// two timers for the same instant fires first.
+		ctx, cancel := context.WithCancel(c.ctx)
+		defer cancel()
+		return op(ctx)
+	}
+	ctx, cancel := context.WithDeadlineCause(c.ctx, deadline, ErrAttemptTimeout)
 	defer cancel()
 	err := op(ctx)
 	if err != nil && c.ctx.Err() == nil && context.Cause(ctx) == ErrAttemptTimeout {

@@ -330,6 +330,26 @@ func TestDoPermanentOverridesClassifier(t *testing.T) {
 	}
 }
 
+func TestDoPermanentOverridesAttemptTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		attempts := 0
+		err := retry.Do(t.Context(), func(ctx context.Context) error {
+			attempts++
+			<-ctx.Done()
+			return retry.Permanent(ctx.Err())
+		}, fixed(t, 0, 0), retry.WithAttemptTimeout(time.Second))
+		if attempts != 1 {
+			t.Errorf("operation ran %d times, want 1", attempts)
+		}
+		if e := asError(t, err); e.Reason != retry.ReasonPermanent {
+			t.Errorf("Reason = %v, want %v", e.Reason, retry.ReasonPermanent)
+		}
+		if !errors.Is(err, retry.ErrAttemptTimeout) {
+			t.Errorf("errors.Is(%v, ErrAttemptTimeout) = false, want true", err)
+		}
+	})
+}
+
 func TestDoHonoursRetryAfterAsFloor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
@@ -487,6 +507,61 @@ func TestDoAttemptTimeout(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDoAttemptTimeoutAtDeadline checks that an attempt timeout ending
+// with the call's deadline or time budget leaves the call's limit in
+// charge, as context.WithDeadline does for a later child deadline, so the
+// result does not depend on which timer fires first. The loop repeats a
+// race that went either way.
+func TestDoAttemptTimeoutAtDeadline(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      []retry.Option
+		ctx       func(context.Context) (context.Context, context.CancelFunc)
+		want      retry.Reason
+		wantCause error
+	}{
+		{"deadline", nil, func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, 5*time.Second)
+		}, retry.ReasonDeadline, context.DeadlineExceeded},
+		{"time budget", []retry.Option{retry.WithMaxElapsed(5 * time.Second)},
+			nil, retry.ReasonTimeBudget, retry.ErrTimeBudgetExhausted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 30 {
+				synctest.Test(t, func(t *testing.T) {
+					ctx, cancel := context.WithCancel(t.Context())
+					if tt.ctx != nil {
+						ctx, cancel = tt.ctx(ctx)
+					}
+					defer cancel()
+					var cause error
+					attempts := 0
+					err := retry.Do(ctx, func(ctx context.Context) error {
+						attempts++
+						<-ctx.Done()
+						cause = context.Cause(ctx)
+						return ctx.Err()
+					}, append(tt.opts, retry.WithAttemptTimeout(5*time.Second))...)
+					e := asError(t, err)
+					if e.Reason != tt.want {
+						t.Errorf("Reason = %v, want %v", e.Reason, tt.want)
+					}
+					if attempts != 1 {
+						t.Errorf("operation ran %d times, want 1", attempts)
+					}
+					if cause != tt.wantCause {
+						t.Errorf("attempt context cause = %v, want %v", cause, tt.wantCause)
+					}
+					if errors.Is(err, retry.ErrAttemptTimeout) {
+						t.Errorf("errors.Is(%v, ErrAttemptTimeout) = true, want false", err)
+					}
+				})
+			}
+		})
+	}
 }
 
 func TestDoTimeBudgetEndsAttempt(t *testing.T) {
