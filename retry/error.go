@@ -220,10 +220,14 @@ func (e *Error) Code() string {
 
 // Permanent marks err as not worth retrying: [Do] stops at once and returns
 // an [*Error] whose Last is err itself, without the mark, so errors.Is(got,
-// err) holds. Permanent(nil) returns nil.
+// err) holds. Permanent(nil) returns nil, and an error that is already a
+// *PermanentError comes back unchanged, so marking twice leaves one mark.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
+	}
+	if marked, ok := err.(*PermanentError); ok {
+		return marked
 	}
 	return &PermanentError{Err: err}
 }

@@ -296,6 +296,7 @@ func TestDoPermanentErrorComesBackUnwrapped(t *testing.T) {
 	}{
 		{"marked", retry.Permanent(errNotFound), errNotFound},
 		{"marked inside a wrap", fmt.Errorf("get: %w", retry.Permanent(errNotFound)), nil},
+		{"marked twice", retry.Permanent(retry.Permanent(errNotFound)), errNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
