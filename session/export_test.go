@@ -8,3 +8,7 @@ import "github.com/cowork-ai/resilience/internal/clock"
 func NewForTest(cfg Config, c clock.Clock, fault func(op, path string) error) (*Manager, error) {
 	return newManager(cfg, c, fault)
 }
+
+// FileMAC returns the MAC that a grant file of the given schema version
+// must carry for its compact payload.
+func FileMAC(key []byte, schema int, payload []byte) []byte { return mac(key, schema, payload) }
