@@ -158,7 +158,7 @@ func (e *Error) Error() string {
 	case e.Reason == ReasonRetryAfterTooLong:
 		fmt.Fprintf(&b, "server requested a %v delay, above the %v maximum,",
 			e.RetryAfter, e.MaxRetryAfter)
-	case e.ContextCause != nil:
+	case e.ContextCause != nil && !e.Is(e.ContextCause):
 		fmt.Fprintf(&b, "%v (%v)", e.Reason, e.ContextCause)
 	default:
 		b.WriteString(e.Reason.String())

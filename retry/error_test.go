@@ -62,8 +62,7 @@ func TestErrorMessageCodeAndRetryable(t *testing.T) {
 			"time budget",
 			&retry.Error{Reason: retry.ReasonTimeBudget, Attempts: 3, Elapsed: time.Minute,
 				Last: errUnavailable, ContextCause: retry.ErrTimeBudgetExhausted},
-			"retry: time budget exhausted (retry: time budget exhausted) after 3 attempts " +
-				"in 1m0s: service unavailable",
+			"retry: time budget exhausted after 3 attempts in 1m0s: service unavailable",
 			"ERR-RetryTimeBudgetExhausted", true,
 		},
 		{
