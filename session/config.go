@@ -127,8 +127,8 @@ type Hooks struct {
 	// that noticed: New's caller, a writer, or the background loop.
 	OnStore func(StoreEvent)
 
-	// OnRegrant asks the user to grant a scope again. It is called on a
-	// goroutine of its own, once for each grant that ended for a reason
+	// OnRegrant receives each request for the user to grant a scope again.
+	// It is called on a goroutine of its own, once for each grant that ended for a reason
 	// where granting again helps, in the order the grants ended, and never
 	// twice for a scope whose earlier request is still waiting to be
 	// delivered. A slow OnRegrant delays later requests but nothing else.
@@ -153,11 +153,11 @@ type EndEvent struct {
 	Reason Reason // ReasonExpired, ReasonRevoked or ReasonClockUncertain
 }
 
-// RegrantRequest asks the user to grant a scope again.
+// RegrantRequest is a request for the user to grant a scope again.
 type RegrantRequest struct {
 	Scope   Scope
 	GrantID string // the grant that ended
-	Reason  Reason // why it ended
+	Reason  Reason // the reason the grant ended
 }
 
 // StoreEventKind is the kind of a [StoreEvent].
@@ -199,9 +199,9 @@ type StoreEvent struct {
 	Path string
 	// Grants is the number of grants restored, for StoreLoaded.
 	Grants int
-	// Rejection is why the file was rejected, for StoreRejected.
+	// Rejection is the reason the file was rejected, for StoreRejected.
 	Rejection Rejection
-	// MovedTo is where a rejected file was moved, or "" when it could not
+	// MovedTo is the new path of a rejected file, or "" when it could not
 	// be moved.
 	MovedTo string
 	// StaleRemoved is true, for StoreDegraded, when a file that still
@@ -211,7 +211,7 @@ type StoreEvent struct {
 	Err error
 }
 
-// Rejection is why a grant file was not loaded.
+// Rejection is the reason a grant file was not loaded.
 type Rejection uint8
 
 const (

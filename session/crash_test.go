@@ -18,7 +18,7 @@ import (
 )
 
 // The crash tests re-execute the test binary as a child that writes the
-// grant file and dies at a chosen point; the parent then loads the file.
+// grant file and dies at a chosen point. The parent then loads the file.
 const (
 	crashEnv     = "SESSION_TEST_CRASH"      // the file operation to die at, or "loop"
 	crashPathEnv = "SESSION_TEST_CRASH_PATH" // the grant file

@@ -5,7 +5,7 @@
 // Most callers create one [Manager] with [New], record the user's consent
 // with [Manager.Grant], and call [Manager.Check] or [Manager.Ensure] before
 // each action, or wrap an HTTP handler with [Manager.Middleware], which
-// answers every denial with 403.
+// responds to every denial with 403.
 //
 // # Expiry and clocks
 //

@@ -133,9 +133,9 @@ func eventName(r Reason) string {
 	return "revoked"
 }
 
-// run is the background loop: it ends grants at their deadlines, looks for
-// clock jumps, forgets old tombstones, and writes the file after changes
-// made without a write and while the store is degraded.
+// run is the background loop. It ends grants at their deadlines, looks for
+// clock jumps, drops tombstones past their retention, and writes the file
+// after changes that no caller wrote and while the store is degraded.
 func (m *Manager) run() {
 	defer m.wg.Done()
 	timer := m.clock.NewTimer(m.untilNextTick())

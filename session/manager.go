@@ -46,7 +46,7 @@ type Manager struct {
 	load     StoreEvent
 
 	notify    *notifier
-	wake      chan struct{} // capacity 1: asks the loop to look again
+	wake      chan struct{} // capacity 1: wakes the loop
 	done      chan struct{} // closed by Close
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -62,11 +62,12 @@ type anchor struct {
 	mono time.Duration
 }
 
-// New returns a manager for cfg. When cfg.Path is set it reads the grant
-// file first: a file that fails any check loads zero grants and is moved
-// aside, and a file that cannot be read leaves the manager degraded; the
-// outcome is in [Manager.Status] and the OnStore hook. New starts the
-// background expiry loop, which [Manager.Close] stops.
+// New returns a manager for cfg. When cfg.Path is set, it reads the grant
+// file first. A file that fails any check loads zero grants and is moved
+// aside. A file that cannot be read loads zero grants and leaves the
+// manager degraded. [Manager.Status] and the OnStore hook report the
+// outcome. New starts the background expiry loop, which [Manager.Close]
+// stops.
 func New(cfg Config) (*Manager, error) {
 	return newManager(cfg, clock.System(), nil)
 }
@@ -187,8 +188,8 @@ func (m *Manager) Extend(ctx context.Context, id string, ttl time.Duration) (Gra
 }
 
 // committed reports a new or renewed grant to OnGrant. A panicking hook
-// revokes the grant, so that a failure never leaves access wider than the
-// caller was told.
+// revokes the grant, so that a failure never leaves access wider than
+// Grant reported.
 func (m *Manager) committed(r *record, extended bool) (Grant, error) {
 	g := r.grant()
 	if m.cfg.Hooks.OnGrant == nil {
@@ -208,10 +209,10 @@ func (m *Manager) committed(r *record, extended bool) (Grant, error) {
 }
 
 // Check decides whether scope is allowed now. It allows only when a live
-// grant covers scope; every other outcome, including an internal failure,
-// a done context or a panicking hook, denies with the reason. A grant
-// found past its deadline ends on the spot. Check does not allocate on
-// the allowing path.
+// grant covers scope. Every other outcome denies with its reason, and so
+// do an internal failure, a done context and a panicking hook. A grant
+// found past its deadline ends on the spot. Check does not allocate on the
+// allowing path.
 func (m *Manager) Check(ctx context.Context, scope Scope) (d Decision) {
 	defer func() {
 		if p := recover(); p != nil {

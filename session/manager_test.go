@@ -235,8 +235,8 @@ func TestSuspendLongerThanTTL(t *testing.T) {
 		mustGrant(t, m, fileWrite, 4*time.Hour)
 
 		c.Suspend(time.Hour)
-		// The monotonic clock says 0 s passed; the wall clock's deadline
-		// has passed, which is enough.
+		// The monotonic clock shows no time passed, but the wall clock's
+		// deadline has passed, which is enough.
 		checkReason(t, m, short, session.ReasonExpired)
 		// The longer grant is still within both deadlines, but the clocks
 		// disagree, so it is revoked.

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Reason is why [Manager.Check] allowed or denied an action. The set of
+// Reason is the cause of a [Manager.Check] decision to allow or deny. The set of
 // reasons is closed. The zero value is ReasonNotGranted, so a zero
 // [Decision] denies.
 type Reason uint8
@@ -78,8 +78,8 @@ func (r Reason) Code() string {
 }
 
 // RegrantRequired reports whether the user must grant the scope again
-// before the action can be allowed: true for not granted, expired, revoked
-// and clock uncertain; false where granting again cannot help.
+// before the action can be allowed. It is true for not granted, expired,
+// revoked and clock uncertain, and false where granting again cannot help.
 func (r Reason) RegrantRequired() bool {
 	return r < reasonCount && reasonInfo[r].regrant
 }
@@ -88,7 +88,7 @@ func (r Reason) RegrantRequired() bool {
 type Decision struct {
 	// Allowed is true only when Reason is ReasonGranted.
 	Allowed bool
-	// Reason is why the action was allowed or denied.
+	// Reason is the cause of the decision.
 	Reason Reason
 	// GrantID identifies the grant that allowed the action, or that ended
 	// and so caused the denial. It may be empty on a denial.

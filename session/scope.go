@@ -11,8 +11,8 @@ import (
 // Scope names what a grant permits: one action and, optionally, the
 // resources it applies to. Scopes are narrow on purpose. A grant's
 // Resource is a [path.Match] pattern that must match the whole resource of
-// a check, and a grant without a Resource covers only checks without one;
-// it does not cover every resource of its action.
+// a check. A grant without a Resource covers only checks without one, not
+// every resource of its action.
 type Scope struct {
 	// Action is the operation, such as "file.write" or "screen.click". It
 	// must not be empty and may not contain a colon, white space or

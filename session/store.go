@@ -227,47 +227,56 @@ func (s *store) writeAtomic(path string, data []byte) error {
 	if err := s.ensureDir(dir); err != nil {
 		return err
 	}
-	if err := s.op("create", path); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := s.writeTemp(dir, path, data)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	renamed := false
-	defer func() {
-		if !renamed {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return err
-	}
-	if err := s.op("write", path); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := s.op("sync", path); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
+
 	if err := s.op("rename", path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
-	renamed = true
 	return s.syncDir(dir)
+}
+
+// writeTemp writes data to a new temporary file beside path, with mode
+// 0600 whatever the umask, syncs and closes it, and returns its name. On
+// error it leaves no file behind.
+func (s *store) writeTemp(dir, path string, data []byte) (name string, err error) {
+	if err := s.op("create", path); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+
+	if err := f.Chmod(0o600); err != nil {
+		return "", err
+	}
+	if err := s.op("write", path); err != nil {
+		return "", err
+	}
+	if _, err := f.Write(data); err != nil {
+		return "", err
+	}
+	if err := s.op("sync", path); err != nil {
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		return "", err
+	}
+	return f.Name(), f.Close()
 }
 
 // removeTempFiles deletes temporary files that a write interrupted by a
@@ -323,8 +332,8 @@ func (s *store) remove() error {
 }
 
 // withRetry runs fn again after a transient error (a busy, interrupted or
-// would-block operation), waiting as the retry schedule says, and returns
-// the last error.
+// would-block operation), waiting the delays of the retry schedule, and
+// returns the last error.
 func (s *store) withRetry(fn func() error) error {
 	seq := s.retry.Start()
 	for {
@@ -348,7 +357,7 @@ func transient(err error) bool {
 // loadKey returns the key kept beside the grant file, creating it when it
 // is missing. A key file that is unsafe or malformed is moved aside and
 // replaced, so the old grant file fails its integrity check. The returned
-// rejection, when not nil, says why the old key was not used.
+// rejection, when not nil, is the reason the old key was not used.
 func (s *store) loadKey() (key []byte, rejected error, err error) {
 	path := s.path + ".key"
 	data, err := s.readSecure(path)

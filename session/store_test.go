@@ -308,9 +308,8 @@ func equalKinds(a, b []session.StoreEventKind) bool {
 }
 
 // TestParentIsFileDegradesThenRecovers puts a regular file where the
-// grant file's directory should be, so every write fails with ENOTDIR even
-// for root; replacing it with a directory lets the background loop write
-// again.
+// grant file's directory should be, so every write fails with ENOTDIR, even
+// for root. Once the file is gone, the background loop writes again.
 func TestParentIsFileDegradesThenRecovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		parent := filepath.Join(t.TempDir(), "state")
@@ -481,6 +480,7 @@ func TestTempFilesLeftBehindOnFailure(t *testing.T) {
 		}
 		m := newFaultyManager(t, fileConfig(path, nil), nil, fault)
 		mustGrant(t, m, fileWrite, time.Hour)
+		synctest.Wait() // the loop may be writing too
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
 			if strings.Contains(e.Name(), ".tmp-") {
