@@ -719,6 +719,66 @@ func TestDoPropagatesPanic(t *testing.T) {
 	}
 }
 
+func TestOnRetryPanicReachesCaller(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 1)
+		b := mustBudget(t, retry.BudgetConfig{})
+		tokens := b.Tokens(time.Now())
+		var attemptCtx context.Context
+		func() {
+			defer func() {
+				if r := recover(); r != "hook" {
+					t.Errorf("recover() = %v, want hook", r)
+				}
+			}()
+			retry.Do(t.Context(), func(ctx context.Context) error {
+				attemptCtx = ctx
+				return hintError{time.Second}
+			}, retry.WithGate(g), retry.WithBudget(b), retry.WithMaxElapsed(time.Minute),
+				retry.WithAttemptTimeout(time.Minute),
+				retry.OnRetry(func(retry.RetryEvent) { panic("hook") }))
+		}()
+		if attemptCtx.Err() == nil {
+			t.Error("attempt context still alive after the hook panicked")
+		}
+		if got := g.Waiting(); got != 0 {
+			t.Errorf("Waiting() = %d after the hook panicked, want 0", got)
+		}
+		// The bucket was full, so the call's deposit added nothing, and the
+		// retry it was about to wait for took one token.
+		if got, want := b.Tokens(time.Now()), tokens-1; got != want {
+			t.Errorf("Tokens() = %v after the hook panicked, want %v", got, want)
+		}
+	})
+}
+
+func TestOnRetryCallsDoAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 4)
+		b := mustBudget(t, retry.BudgetConfig{Burst: 100})
+		shared := []retry.Option{retry.WithGate(g), retry.WithBudget(b), fixed(t, time.Second, 2)}
+		var inner []error
+		outerAttempts := 0
+		err := retry.Do(t.Context(), failing(errUnavailable, &outerAttempts),
+			append(shared, retry.OnRetry(func(retry.RetryEvent) {
+				innerAttempts := 0
+				inner = append(inner, retry.Do(t.Context(),
+					failing(errUnavailable, &innerAttempts), shared...))
+			}))...)
+		if e := asError(t, err); e.Reason != retry.ReasonAttemptsExhausted || e.Attempts != 3 {
+			t.Errorf("outer Do() = %v, want attempts exhausted after 3", err)
+		}
+		if len(inner) != 2 {
+			t.Fatalf("hook ran %d inner calls, want 2", len(inner))
+		}
+		for i, err := range inner {
+			if e := asError(t, err); e.Reason != retry.ReasonAttemptsExhausted {
+				t.Errorf("inner call %d: Do() = %v, want attempts exhausted", i+1, err)
+			}
+		}
+	})
+}
+
 func TestOnRetryEvents(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var trace []string
