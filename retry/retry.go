@@ -15,7 +15,9 @@ import (
 // is skipped, so options can be chosen conditionally.
 //
 // Each attempt gets a child of ctx that is canceled when the attempt
-// returns. When ctx is already done, op runs zero times. A panic in op or
+// returns. When ctx is already done, op runs zero times. Do cannot stop an
+// op that ignores its context: it waits for op to return, even past the
+// deadline, the time budget or the attempt timeout. A panic in op or
 // in a hook reaches the caller unchanged, after the attempt's context is
 // canceled. Do panics if op is nil.
 func Do(ctx context.Context, op func(ctx context.Context) error, opts ...Option) error {

@@ -565,6 +565,33 @@ func TestDoAttemptTimeoutAtDeadline(t *testing.T) {
 	}
 }
 
+func TestDoWaitsForOpIgnoringContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		start := time.Now()
+		attempts := 0
+		err := retry.Do(ctx, func(context.Context) error {
+			attempts++
+			time.Sleep(5 * time.Second)
+			return errUnavailable
+		}, fixed(t, 0, 0), retry.WithAttemptTimeout(time.Second))
+		if got := time.Since(start); got != 5*time.Second {
+			t.Errorf("Do took %v, want the 5s the operation ran", got)
+		}
+		if attempts != 1 {
+			t.Errorf("operation ran %d times, want 1", attempts)
+		}
+		e := asError(t, err)
+		if e.Reason != retry.ReasonDeadline {
+			t.Errorf("Reason = %v, want %v", e.Reason, retry.ReasonDeadline)
+		}
+		if e.Last != errUnavailable {
+			t.Errorf("Last = %v, want the operation's error", e.Last)
+		}
+	})
+}
+
 func TestDoTimeBudgetEndsAttempt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var cause error
