@@ -149,8 +149,10 @@ type DecisionEvent struct {
 
 // EndEvent describes a grant that ended.
 type EndEvent struct {
-	Grant  Grant
-	Reason Reason // ReasonExpired, ReasonRevoked or ReasonClockUncertain
+	Grant Grant
+	// Reason is ReasonExpired, ReasonRevoked, ReasonClockUncertain, or
+	// ReasonInternal for a grant revoked because OnGrant panicked.
+	Reason Reason
 }
 
 // RegrantRequest is a request for the user to grant a scope again.

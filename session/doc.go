@@ -36,9 +36,17 @@
 // When the disk fails, grants live in memory, [Manager.Status] reports
 // Degraded, and the file is written again once the disk works.
 //
+// NOTE: Across a restart only the wall clock bounds a grant, because the
+// monotonic clock starts anew. A wall clock set back while the program was
+// stopped therefore lengthens the grants loaded, each at most to its
+// original time to live from the restart, unless the clock went back past
+// the time the file was written, which rejects the file.
+// The MAC proves that the file was written with the key, not that it is
+// the latest copy: an older copy put back in place loads.
+//
 // # Concurrency
 //
-// A Manager is safe for concurrent use. Check takes no lock and does not
-// allocate when it allows, so it is cheap enough to call before every
+// A Manager is safe for concurrent use. Check takes no lock unless a grant
+// is ending, and does not allocate when it allows, so it is cheap enough to call before every
 // action. Call [Manager.Close] to stop the background goroutines.
 package session

@@ -16,6 +16,24 @@ func (m *Manager) now() (wall int64, mono time.Duration) {
 	return wall, mono
 }
 
+// lockNow reads the clock like now and returns with m.mu held. It reads
+// again when a clock jump was handled between the reading and the lock,
+// so deadlines computed from the reading agree with the anchor. After a
+// few jumps in a row it gives up and keeps the last reading, whose
+// monotonic deadline still bounds any grant.
+func (m *Manager) lockNow() (wall int64, mono time.Duration) {
+	for range 3 {
+		wall, mono = m.now()
+		m.mu.Lock()
+		if m.skew(m.anchor.Load(), wall, mono) == 0 {
+			return wall, mono
+		}
+		m.mu.Unlock()
+	}
+	m.mu.Lock()
+	return wall, mono
+}
+
 // skew returns how far the wall clock is from where the monotonic clock
 // puts it, relative to a, or zero when that is within the tolerance: the
 // configured ClockTolerance plus one millisecond per second elapsed.

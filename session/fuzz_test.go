@@ -1,10 +1,10 @@
 package session_test
 
 import (
-	"crypto/hmac"
-	"encoding/hex"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"

@@ -114,17 +114,16 @@ func (m *Manager) Grant(ctx context.Context, scope Scope, ttl time.Duration) (Gr
 		return Grant{}, fmt.Errorf("%w: %v is not positive", ErrInvalidTTL, ttl)
 	}
 	ttl = min(ttl, m.cfg.MaxTTL)
-	wall, mono := m.now()
+	id := newID()
+	wall, mono := m.lockNow()
 	r := &record{
-		id:      newID(),
+		id:      id,
 		scope:   scope,
 		match:   compile(scope.Resource),
 		granted: wall,
 		wallExp: wall + int64(ttl),
 		monoExp: mono + ttl,
 	}
-
-	m.mu.Lock()
 	if m.closed.Load() {
 		m.mu.Unlock()
 		return Grant{}, ErrClosed
@@ -150,9 +149,7 @@ func (m *Manager) Extend(ctx context.Context, id string, ttl time.Duration) (Gra
 		return Grant{}, fmt.Errorf("%w: %v is not positive", ErrInvalidTTL, ttl)
 	}
 	ttl = min(ttl, m.cfg.MaxTTL)
-	wall, mono := m.now()
-
-	m.mu.Lock()
+	wall, mono := m.lockNow()
 	old, ts := m.state.Load().findID(id)
 	switch {
 	case ts != nil:

@@ -66,7 +66,8 @@ func (m *Manager) openFailed(err error) {
 }
 
 // restore builds the table from a decoded file, dropping expired grants
-// and capping what is left of each at MaxTTL. Grants loaded from a file
+// and capping what is left of each at MaxTTL and at its original time to
+// live. Grants loaded from a file
 // have no monotonic deadline of their own, so they get one from what is
 // left of their wall-clock time.
 func (m *Manager) restore(p *payload, wall int64, mono time.Duration) *table {
@@ -97,7 +98,7 @@ func (m *Manager) restore(p *payload, wall int64, mono time.Duration) *table {
 		if left <= 0 || endedIDs[g.ID] || g.GrantedAt.UnixNano() > wall+int64(m.cfg.ClockTolerance) {
 			continue
 		}
-		left = min(left, m.cfg.MaxTTL)
+		left = min(left, m.cfg.MaxTTL, g.ExpiresAt.Sub(g.GrantedAt))
 		t = t.withRecord(&record{
 			id:      g.ID,
 			scope:   Scope{Action: g.Action, Resource: g.Resource},
