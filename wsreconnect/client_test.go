@@ -848,3 +848,17 @@ func TestFlappingServerOnLoopback(t *testing.T) {
 		t.Errorf("Stats = %+v, want 6 dials that all connected", st)
 	}
 }
+
+func TestReadLimitEndsConnection(t *testing.T) {
+	srv := newServer(t, testutil.WSServerConfig{})
+	rec := newRecorder()
+	cfg := Config{URL: srv.URL(), ReadLimit: 16, Backoff: fixed(t, time.Hour, 1)}
+	rec.hook(&cfg)
+	c := newClient(t, cfg)
+	waitBothSides(t, c, srv)
+	srv.Broadcast(websocket.BinaryMessage, make([]byte, 17))
+	rec.waitFor(t, "a disconnect", func(r *recorder) bool { return len(r.disconnects) == 1 })
+	if st := c.Stats(); st.MessagesReceived != 0 {
+		t.Errorf("MessagesReceived = %d, want 0", st.MessagesReceived)
+	}
+}

@@ -83,9 +83,6 @@ func (c *Client) start(ws *websocket.Conn, gen uint64) *link {
 		dead:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
-	if c.cfg.ReadLimit > 0 {
-		ws.SetReadLimit(c.cfg.ReadLimit)
-	}
 	ws.SetPongHandler(func(data string) error {
 		c.extendRead(ws)
 		if len(data) == 8 {

@@ -103,6 +103,9 @@ func (c *Client) attempt(o *outage, delay time.Duration) (*link, error) {
 
 	ws, err := c.dial(info)
 	if err == nil {
+		if c.cfg.ReadLimit > 0 {
+			ws.SetReadLimit(c.cfg.ReadLimit)
+		}
 		if err = c.runOnConnect(ws); err != nil {
 			ws.Close()
 		}
