@@ -1,0 +1,46 @@
+package report_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/cowork-ai/resilience/report"
+)
+
+// rateLimited is how a provider client might report HTTP 429.
+type rateLimited struct{ url string }
+
+func (e rateLimited) Error() string   { return "POST " + e.url + ": too many requests" }
+func (e rateLimited) Code() string    { return "ERR-RateLimited" }
+func (e rateLimited) StatusCode() int { return 429 }
+
+func ExampleFrom() {
+	err := fmt.Errorf("transcribe: %w", rateLimited{"https://stt.example.com/v1?api_key=k1"})
+	n := report.From(err)
+	data, _ := json.MarshalIndent(n, "", "  ")
+	fmt.Println(string(data))
+	// Output:
+	// {
+	//   "code": "ERR-RateLimited",
+	//   "message": "transcribe: POST https://stt.example.com/v1?api_key=[REDACTED:key]: too many requests",
+	//   "retryable": true,
+	//   "guidance": "The service is receiving too many requests. Wait a moment before trying again."
+	// }
+}
+
+func ExampleLog() {
+	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey && len(groups) == 0 {
+			return slog.Attr{}
+		}
+		return a
+	}}
+	logger := slog.New(slog.NewTextHandler(os.Stdout, opts))
+	err := fmt.Errorf("connect postgres://app:pa55@db/main: %w", context.DeadlineExceeded)
+	report.Log(context.Background(), logger, err, slog.String("service", "db"))
+	// Output:
+	// level=ERROR msg="connect postgres://app:[REDACTED:url]@db/main: context deadline exceeded" code=ERR-Timeout retryable=false err="connect postgres://app:[REDACTED:url]@db/main: context deadline exceeded" service=db
+}

@@ -1,0 +1,48 @@
+package report
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/cowork-ai/resilience/redact"
+)
+
+// Log logs err through logger as a zero Reporter does.
+func Log(ctx context.Context, logger *slog.Logger, err error, attrs ...slog.Attr) {
+	(&Reporter{}).log(ctx, logger, err, attrs)
+}
+
+// Log logs err at level Error through logger, wrapped in a redacting
+// handler unless it already is one. The record's message is the notice's
+// message, and its attributes are "code", "retryable", "err" (the error,
+// redacted by the handler) and then attrs. The record's source is the
+// caller of Log. A nil logger or a nil err logs nothing.
+func (rp *Reporter) Log(ctx context.Context, logger *slog.Logger, err error, attrs ...slog.Attr) {
+	rp.log(ctx, logger, err, attrs)
+}
+
+func (rp *Reporter) log(ctx context.Context, logger *slog.Logger, err error, attrs []slog.Attr) {
+	if logger == nil || err == nil {
+		return
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	h := logger.Handler()
+	if !h.Enabled(ctx, slog.LevelError) {
+		return
+	}
+	if _, ok := h.(*redact.Handler); !ok {
+		h = rp.redactor().NewHandler(h)
+	}
+	n := rp.From(err)
+	var pcs [1]uintptr
+	runtime.Callers(3, pcs[:]) // skip Callers, log and Log
+	rec := slog.NewRecord(time.Now(), slog.LevelError, n.Message, pcs[0])
+	rec.AddAttrs(slog.String("code", n.Code), slog.Bool("retryable", n.Retryable),
+		slog.Any("err", err))
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec) // a logging failure has nowhere to be reported
+}

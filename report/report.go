@@ -1,0 +1,184 @@
+// Package report turns any error into a notice for the user: a stable
+// code, a redacted message, whether retrying can help, and what to do next.
+//
+// [From] builds a [Notice], which marshals to JSON for a user interface,
+// and [Log] logs an error with its code through a redacting handler. Both
+// use a zero [Reporter]; an application that registers its own secrets or
+// guidance builds a Reporter and calls its methods. See the package
+// examples.
+package report
+
+import (
+	"context"
+	"errors"
+	"unicode/utf8"
+
+	"github.com/cowork-ai/resilience/internal/classify"
+	"github.com/cowork-ai/resilience/redact"
+)
+
+// Codes that From assigns to errors that carry no code of their own.
+const (
+	// CodeInternal is the code of an error without a Code method.
+	CodeInternal = "ERR-Internal"
+	// CodeTimeout is the code of an uncoded error that is or wraps
+	// context.DeadlineExceeded.
+	CodeTimeout = "ERR-Timeout"
+	// CodeCanceled is the code of an uncoded error that is or wraps
+	// context.Canceled.
+	CodeCanceled = "ERR-Canceled"
+)
+
+// MaxMessageLen is the length in bytes beyond which a notice's message is
+// cut, at a rune boundary, and ends in "...".
+const MaxMessageLen = 1024
+
+// maxChain bounds the number of errors visited in an error tree.
+const maxChain = 256
+
+// A Notice is the report of an error shown to the user.
+type Notice struct {
+	// Code is a stable identifier such as "ERR-RateLimited", for support
+	// and for the interface to choose an icon or an action.
+	Code string `json:"code"`
+	// Message is the error text with secrets redacted and control
+	// characters escaped, at most MaxMessageLen bytes.
+	Message string `json:"message"`
+	// Retryable reports whether trying the same operation again can
+	// succeed, by the classification the retry package uses.
+	Retryable bool `json:"retryable"`
+	// Guidance is one or two sentences telling the user what to do.
+	Guidance string `json:"guidance"`
+}
+
+// String returns the notice on one line: code, message and guidance.
+func (n Notice) String() string {
+	return n.Code + ": " + n.Message + " " + n.Guidance
+}
+
+// A Reporter builds notices and logs errors. The zero value redacts with
+// redact.Default and uses the built-in guidance. A Reporter is safe for
+// concurrent use; do not modify its fields after first use.
+type Reporter struct {
+	// Redactor redacts messages and log records. Nil means
+	// redact.Default().
+	Redactor *redact.Redactor
+
+	// Guidance adds or replaces guidance by code. Nil means the built-in
+	// guidance only.
+	Guidance map[string]string
+}
+
+// From returns the notice for err made by a zero Reporter.
+func From(err error) Notice { return (&Reporter{}).From(err) }
+
+// From returns the notice for err. Its code comes from the first error in
+// err's tree, searched depth first as errors.As does, whose Code() string
+// method returns a valid code: letters, digits, '-', '_' and '.', at most
+// 64 bytes. Without one, a context error gets CodeTimeout or CodeCanceled
+// and any other error CodeInternal. From(nil) returns the zero Notice.
+//
+// NOTE: like errors.Is, From does not return for an error whose Unwrap
+// chain is cyclic.
+func (rp *Reporter) From(err error) Notice {
+	if err == nil {
+		return Notice{}
+	}
+	code := CodeOf(err)
+	retryable := classify.Retryable(err)
+	return Notice{
+		Code:      code,
+		Message:   truncate(rp.redactor().Error(err).Error(), MaxMessageLen),
+		Retryable: retryable,
+		Guidance:  rp.guidance(code, retryable),
+	}
+}
+
+func (rp *Reporter) redactor() *redact.Redactor {
+	if rp.Redactor == nil {
+		return redact.Default()
+	}
+	return rp.Redactor
+}
+
+// CodeOf returns the code From assigns to err, or "" for nil.
+func CodeOf(err error) string {
+	if err == nil {
+		return ""
+	}
+	if code := findCode(err); code != "" {
+		return code
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return CodeTimeout
+	case errors.Is(err, context.Canceled):
+		return CodeCanceled
+	}
+	return CodeInternal
+}
+
+// findCode walks err's tree depth first and returns the first valid code,
+// or "". It visits at most maxChain errors.
+func findCode(err error) string {
+	stack := []error{err}
+	for visited := 0; len(stack) > 0 && visited < maxChain; visited++ {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if e == nil {
+			continue
+		}
+		if c, ok := e.(interface{ Code() string }); ok {
+			if code := safeCode(c); validCode(code) {
+				return code
+			}
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			stack = append(stack, u.Unwrap())
+		case interface{ Unwrap() []error }:
+			errs := u.Unwrap()
+			for i := len(errs) - 1; i >= 0; i-- {
+				stack = append(stack, errs[i])
+			}
+		}
+	}
+	return ""
+}
+
+// safeCode calls c.Code, returning "" if it panics.
+func safeCode(c interface{ Code() string }) (code string) {
+	defer func() {
+		if recover() != nil {
+			code = ""
+		}
+	}()
+	return c.Code()
+}
+
+func validCode(code string) bool {
+	if code == "" || len(code) > 64 {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.'
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// truncate cuts s to at most n bytes at a rune boundary, ending in "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("...")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
