@@ -117,7 +117,7 @@ func TestReplaceAttr(t *testing.T) {
 
 type handlerFunc func(context.Context, slog.Record) error
 
-func (f handlerFunc) Enabled(context.Context, slog.Level) bool         { return true }
+func (f handlerFunc) Enabled(context.Context, slog.Level) bool        { return true }
 func (f handlerFunc) Handle(ctx context.Context, r slog.Record) error { return f(ctx, r) }
 func (f handlerFunc) WithAttrs([]slog.Attr) slog.Handler              { return f }
 func (f handlerFunc) WithGroup(string) slog.Handler                   { return f }

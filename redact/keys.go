@@ -1,6 +1,5 @@
 package redact
 
-
 // sensitiveTerms make a normalised key sensitive wherever they occur in it:
 // "db_password", "X-Auth-Token" and "OPENAI_API_KEY" all match.
 var sensitiveTerms = []string{

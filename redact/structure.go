@@ -9,10 +9,10 @@ const maxKeyLen = 128
 type headerKind int
 
 const (
-	kindPlain  headerKind = iota
-	kindScheme            // Authorization: keep the scheme word
-	kindCookie            // Cookie: keep the cookie names
-	kindSetCookie         // Set-Cookie: keep the name and the attributes
+	kindPlain     headerKind = iota
+	kindScheme               // Authorization: keep the scheme word
+	kindCookie               // Cookie: keep the cookie names
+	kindSetCookie            // Set-Cookie: keep the name and the attributes
 )
 
 func keyKind(key string) headerKind {

@@ -15,17 +15,13 @@ import (
 
 func TestURL(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://bob:hunter2@api.example.com/v1?api_key=k1&q=go#frag":
-			"https://bob:[REDACTED:url]@api.example.com/v1?api_key=[REDACTED:key]&q=go#frag",
-		"https://" + strings.Repeat("ab12", 5) + "@github.com/o/r":
-			"https://[REDACTED:url]@github.com/o/r",
-		"https://app.example.com/cb#access_token=t1&state=s":
-			"https://app.example.com/cb#access_token=[REDACTED:key]&state=s",
-		"https://example.com/search?q=" + openAIKey:
-			"https://example.com/search?q=[REDACTED:openai]",
-		"https://example.com/a/b?x=1&x=2": "https://example.com/a/b?x=1&x=2",
-		"http://bob:hun%ZZter@host/":      "http://[REDACTED:url]@host/",
-		"redis://:p4ss@cache:6379/0":      "redis://:[REDACTED:url]@cache:6379/0",
+		"https://bob:hunter2@api.example.com/v1?api_key=k1&q=go#frag": "https://bob:[REDACTED:url]@api.example.com/v1?api_key=[REDACTED:key]&q=go#frag",
+		"https://" + strings.Repeat("ab12", 5) + "@github.com/o/r":    "https://[REDACTED:url]@github.com/o/r",
+		"https://app.example.com/cb#access_token=t1&state=s":          "https://app.example.com/cb#access_token=[REDACTED:key]&state=s",
+		"https://example.com/search?q=" + openAIKey:                   "https://example.com/search?q=[REDACTED:openai]",
+		"https://example.com/a/b?x=1&x=2":                             "https://example.com/a/b?x=1&x=2",
+		"http://bob:hun%ZZter@host/":                                  "http://[REDACTED:url]@host/",
+		"redis://:p4ss@cache:6379/0":                                  "redis://:[REDACTED:url]@cache:6379/0",
 	} {
 		if got := redact.URL(in); got != want {
 			t.Errorf("URL(%q)\n got %q\nwant %q", in, got, want)
@@ -65,13 +61,11 @@ func TestHeader(t *testing.T) {
 
 func TestJSON(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"b":1,"a":{"token":{"x":[1,2]},"list":["` + githubKey + `"]}}`:
-			`{"b":1,"a":{"token":"[REDACTED:key]","list":["[REDACTED:github]"]}}`,
-		`[{"pin":1234},{"secret":true},{"session":null}]`:
-			`[{"pin":"[REDACTED:key]"},{"secret":"[REDACTED:key]"},{"session":null}]`,
-		`{"msg":"line\nbreak","n":1.50}`: `{"msg":"line\nbreak","n":1.50}`,
-		`not json password=x`:            `not json password=[REDACTED:key]`,
-		`{"a":1} trailing`:               `{"a":1} trailing`,
+		`{"b":1,"a":{"token":{"x":[1,2]},"list":["` + githubKey + `"]}}`: `{"b":1,"a":{"token":"[REDACTED:key]","list":["[REDACTED:github]"]}}`,
+		`[{"pin":1234},{"secret":true},{"session":null}]`:                `[{"pin":"[REDACTED:key]"},{"secret":"[REDACTED:key]"},{"session":null}]`,
+		`{"msg":"line\nbreak","n":1.50}`:                                 `{"msg":"line\nbreak","n":1.50}`,
+		`not json password=x`:                                            `not json password=[REDACTED:key]`,
+		`{"a":1} trailing`:                                               `{"a":1} trailing`,
 	} {
 		if got := string(redact.JSON([]byte(in))); got != want {
 			t.Errorf("JSON(%s)\n got %s\nwant %s", in, got, want)
