@@ -2,7 +2,8 @@
 # lib=NAME into a Markdown table: for each benchmark, this module's median
 # ns/op and allocs/op beside the fastest peer's, and their ratio. A ratio
 # below 1 means this module is faster. The lib=direct-call baseline is
-# shown in its own column and is never the best peer.
+# shown in its own column and is never the best peer. A variant of this
+# module named lib=resilience-NAME gets a row of its own.
 
 $1 ~ /^Benchmark/ && $1 ~ /\/lib=/ {
 	name = $1
@@ -31,21 +32,26 @@ END {
 	print "|---|---|---|---|---|---|---|---|"
 	for (b = 1; b <= n_bench; b++) {
 		bench = benches[b]
-		if (!((bench, "resilience") in seen)) continue
-		ours = median(bench, "resilience")
-		best = ""; bestNs = 0
 		split(substr(libs[bench], 2), names, " ")
+		best = ""; bestNs = 0
 		for (k in names) {
 			lib = names[k]
-			if (lib == "resilience" || lib == "direct-call") continue
+			if (lib ~ /^resilience/ || lib == "direct-call") continue
 			m = median(bench, lib)
 			if (best == "" || m < bestNs) { best = lib; bestNs = m }
 		}
 		direct = ((bench, "direct-call") in seen) ? sprintf("%.2f", median(bench, "direct-call")) : "-"
-		if (best == "")
-			printf "| %s | %.1f | %s | - | - | - | - | %s |\n", bench, ours, allocs[bench, "resilience"], direct
-		else
-			printf "| %s | %.1f | %s | %s | %.1f | %s | %.2f | %s |\n", bench, ours, allocs[bench, "resilience"],
-				best, bestNs, allocs[bench, best], ours / bestNs, direct
+		for (k = 1; k in names; k++) {
+			lib = names[k]
+			if (lib !~ /^resilience/) continue
+			row = bench
+			if (lib != "resilience") row = row " (" substr(lib, 12) ")"
+			ours = median(bench, lib)
+			if (best == "")
+				printf "| %s | %.1f | %s | - | - | - | - | %s |\n", row, ours, allocs[bench, lib], direct
+			else
+				printf "| %s | %.1f | %s | %s | %.1f | %s | %.2f | %s |\n", row, ours, allocs[bench, lib],
+					best, bestNs, allocs[bench, best], ours / bestNs, direct
+		}
 	}
 }
