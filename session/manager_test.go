@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -354,61 +355,78 @@ func TestRevokeAll(t *testing.T) {
 
 // TestGrantRevokeExtendRace runs grants, extensions, checks and
 // revocations at once and checks that no grant allows after its
-// revocation returned.
+// revocation returned, in memory and with every change written to a file.
 func TestGrantRevokeExtendRace(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		dir := t.TempDir()
-		m := newManager(t, session.Config{Path: dir + "/grants.json", Key: testKey}, nil)
-		ctx := context.Background()
-		var revoked sync.Map // grant ID -> true once a revocation covering it returned
-		var ids sync.Map
-		var wg sync.WaitGroup
-		for w := range 4 {
-			wg.Go(func() {
-				for i := range 50 {
-					g, err := m.Grant(ctx, fileWrite, time.Hour)
-					if err != nil {
-						t.Errorf("Grant: %v", err)
-						return
-					}
-					ids.Store(g.ID, true)
-					if _, err := m.Extend(ctx, g.ID, time.Hour); err != nil &&
-						!errors.Is(err, session.ErrSessionRevoked) {
-						t.Errorf("worker %d, round %d: Extend: %v", w, i, err)
-					}
-				}
-			})
-		}
+	t.Run("memory", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			raceGrants(t, newManager(t, session.Config{}, nil), 100)
+		})
+	})
+	t.Run("file", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "grants.json")
+			m := newManager(t, fileConfig(path, nil), nil)
+			raceGrants(t, m, 10)
+			m.Close()
+			m2 := newManager(t, fileConfig(path, nil), nil)
+			checkReason(t, m2, fileWrite, session.ReasonRevoked)
+		})
+	})
+}
+
+// raceGrants has four goroutines grant and extend rounds times each while
+// one revokes and two check.
+func raceGrants(t *testing.T, m *session.Manager, rounds int) {
+	t.Helper()
+	ctx := context.Background()
+	var revoked sync.Map // grant ID -> true once a revocation covering it returned
+	var ids sync.Map
+	var wg sync.WaitGroup
+	for w := range 4 {
 		wg.Go(func() {
-			for range 50 {
-				var before []string
-				ids.Range(func(k, _ any) bool { before = append(before, k.(string)); return true })
-				if _, err := m.Revoke(ctx, fileWrite); err != nil {
-					t.Errorf("Revoke: %v", err)
+			for i := range rounds {
+				g, err := m.Grant(ctx, fileWrite, time.Hour)
+				if err != nil {
+					t.Errorf("Grant: %v", err)
+					return
 				}
-				for _, id := range before {
-					revoked.Store(id, true)
+				ids.Store(g.ID, true)
+				if _, err := m.Extend(ctx, g.ID, time.Hour); err != nil &&
+					!errors.Is(err, session.ErrSessionRevoked) {
+					t.Errorf("worker %d, round %d: Extend: %v", w, i, err)
 				}
 			}
 		})
-		for range 2 {
-			wg.Go(func() {
-				for range 500 {
-					var snapshot []string
-					revoked.Range(func(k, _ any) bool { snapshot = append(snapshot, k.(string)); return true })
-					d := m.Check(ctx, fileWrite)
-					for _, id := range snapshot {
-						if d.Allowed && d.GrantID == id {
-							t.Errorf("grant %s allowed after its revocation returned", id)
-						}
+	}
+	wg.Go(func() {
+		for range rounds {
+			var before []string
+			ids.Range(func(k, _ any) bool { before = append(before, k.(string)); return true })
+			if _, err := m.Revoke(ctx, fileWrite); err != nil {
+				t.Errorf("Revoke: %v", err)
+			}
+			for _, id := range before {
+				revoked.Store(id, true)
+			}
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for range 10 * rounds {
+				var snapshot []string
+				revoked.Range(func(k, _ any) bool { snapshot = append(snapshot, k.(string)); return true })
+				d := m.Check(ctx, fileWrite)
+				for _, id := range snapshot {
+					if d.Allowed && d.GrantID == id {
+						t.Errorf("grant %s allowed after its revocation returned", id)
 					}
 				}
-			})
-		}
-		wg.Wait()
-		m.RevokeAll(ctx)
-		checkReason(t, m, fileWrite, session.ReasonRevoked)
-	})
+			}
+		})
+	}
+	wg.Wait()
+	m.RevokeAll(ctx)
+	checkReason(t, m, fileWrite, session.ReasonRevoked)
 }
 
 func TestHookPanicDenies(t *testing.T) {

@@ -19,6 +19,7 @@ func (m *Manager) open(wall int64, mono time.Duration) {
 			m.reject(s.path+".key", rejected, "")
 		}
 		if err != nil {
+			s.keyUnsaved = true
 			m.openFailed(err)
 			return
 		}
@@ -207,7 +208,16 @@ func (m *Manager) persist() error {
 		return nil
 	}
 
-	data, err := encode(m.store.key, p)
+	var err error
+	if m.store.keyUnsaved {
+		if err = m.store.saveKey(); err == nil {
+			m.store.keyUnsaved = false
+		}
+	}
+	var data []byte
+	if err == nil {
+		data, err = encode(m.store.key, p)
+	}
 	if err == nil {
 		err = m.store.withRetry(func() error { return m.store.writeAtomic(m.store.path, data) })
 	}

@@ -34,10 +34,11 @@ type faultFunc func(op, path string) error
 // store reads and writes the grant file. Its methods are called with
 // Manager.writing held, or from New before any other goroutine starts.
 type store struct {
-	path  string
-	key   []byte
-	retry backoff.Schedule
-	fault faultFunc
+	path       string
+	key        []byte
+	keyUnsaved bool // key was generated but its file not yet written
+	retry      backoff.Schedule
+	fault      faultFunc
 }
 
 // envelope is the file's outer layer: the MAC covers the schema version
@@ -355,7 +356,8 @@ func transient(err error) bool {
 }
 
 // loadKey returns the key kept beside the grant file, creating it when it
-// is missing. A key file that is unsafe or malformed is moved aside and
+// is missing. When the key file cannot be read or written, it returns a
+// new key with the error, to be used in memory and saved later. A key file that is unsafe or malformed is moved aside and
 // replaced, so the old grant file fails its integrity check. The returned
 // rejection, when not nil, is the reason the old key was not used.
 func (s *store) loadKey() (key []byte, rejected error, err error) {
@@ -368,20 +370,25 @@ func (s *store) loadKey() (key []byte, rejected error, err error) {
 		}
 		err = &rejectError{RejectCorrupt, errors.New("the key file is not a hex key of 16 bytes or more")}
 	}
+	key = make([]byte, 32)
+	rand.Read(key)
 	var reject *rejectError
 	switch {
 	case errors.As(err, &reject):
 		rejected = err
 		s.moveAside(path)
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, nil, err
+		// The key cannot be read: use a new one in memory, which
+		// saveKey writes once the disk works.
+		return key, nil, err
 	}
-	key = make([]byte, 32)
-	rand.Read(key)
-	if err := s.withRetry(func() error {
-		return s.writeAtomic(path, []byte(hex.EncodeToString(key)+"\n"))
-	}); err != nil {
-		return key, rejected, err
-	}
-	return key, rejected, nil
+	s.key = key
+	return key, rejected, s.saveKey()
+}
+
+// saveKey writes s.key to the key file.
+func (s *store) saveKey() error {
+	return s.withRetry(func() error {
+		return s.writeAtomic(s.path+".key", []byte(hex.EncodeToString(s.key)+"\n"))
+	})
 }

@@ -489,3 +489,31 @@ func TestTempFilesLeftBehindOnFailure(t *testing.T) {
 		}
 	})
 }
+
+// TestKeySavedAfterRecovery starts with no way to read or write the key
+// file, so the key lives in memory until the disk works; the file written
+// then must load after a restart.
+func TestKeySavedAfterRecovery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		parent := filepath.Join(t.TempDir(), "state")
+		rewrite(t, parent, []byte("in the way"))
+		path := filepath.Join(parent, "grants.json")
+		m := newManager(t, session.Config{Path: path}, nil)
+		if !m.Status().Degraded {
+			t.Fatal("Status().Degraded = false with an unreadable key file, want true")
+		}
+		mustGrant(t, m, fileWrite, time.Hour)
+		os.Remove(parent)
+		mustGrant(t, m, session.Scope{Action: "screen.click"}, time.Hour)
+		if st := m.Status(); st.Degraded {
+			t.Fatalf("Status().Degraded = true after the directory appeared: %v", st.Err)
+		}
+		m.Close()
+
+		m2 := newManager(t, session.Config{Path: path}, nil)
+		if st := m2.Status(); st.Load.Kind != session.StoreLoaded || st.Load.Grants != 2 {
+			t.Fatalf("Status().Load = %+v, want two grants loaded", st.Load)
+		}
+		checkReason(t, m2, fileWrite, session.ReasonGranted)
+	})
+}
