@@ -14,9 +14,9 @@
 // background loop also ends it at its deadline. The manager compares the
 // wall clock with the monotonic clock on every reading: when the wall clock
 // moves backwards, or forwards by more than the monotonic clock (as across
-// a suspend), every live grant is revoked with ReasonClockUncertain. Each
-// grant that ends asks the user to grant again, once, through
-// [Hooks].OnRegrant.
+// a suspend), every live grant is revoked with ReasonClockUncertain. For
+// each grant that ends, [Hooks].OnRegrant receives one request for the
+// user to grant the scope again.
 //
 // # Revocation is final
 //

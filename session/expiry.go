@@ -71,7 +71,7 @@ func (m *Manager) onClockJump(wall int64, mono time.Duration) {
 	m.wakeLoop()
 }
 
-// ended is a grant that ended and why.
+// ended is a grant that ended and the reason.
 type ended struct {
 	grant  Grant
 	reason Reason
@@ -82,7 +82,7 @@ type ended struct {
 // record already past a deadline ends as expired whatever the reason
 // given. The caller holds m.mu.
 func (m *Manager) endLocked(rs []*record, reason Reason, wall int64, mono time.Duration) []ended {
-	var gone []*record
+	var removed []*record
 	var tombs []*tombstone
 	var ends []ended
 	for _, r := range rs {
@@ -90,25 +90,25 @@ func (m *Manager) endLocked(rs []*record, reason Reason, wall int64, mono time.D
 			continue
 		}
 		r.ended.Store(true)
-		why := reason
+		endReason := reason
 		if r.expiredAt(wall, mono) {
-			why = ReasonExpired
+			endReason = ReasonExpired
 		}
-		gone = append(gone, r)
+		removed = append(removed, r)
 		tombs = append(tombs, &tombstone{
 			id:       r.id,
 			scope:    r.scope,
-			reason:   why,
+			reason:   endReason,
 			wallExp:  r.wallExp,
 			keepMono: mono + m.cfg.MaxTTL,
 			keepWall: wall + int64(m.cfg.MaxTTL),
 		})
-		ends = append(ends, ended{grant: r.grant(), reason: why})
+		ends = append(ends, ended{grant: r.grant(), reason: endReason})
 	}
-	if len(gone) == 0 {
+	if len(removed) == 0 {
 		return nil
 	}
-	m.state.Store(m.state.Load().without(gone, tombs))
+	m.state.Store(m.state.Load().without(removed, tombs))
 	m.version++
 	m.lastEnd = m.version
 	return ends

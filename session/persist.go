@@ -125,11 +125,11 @@ func parseReason(s string) Reason {
 func (m *Manager) reject(path string, err error, movedTo string) StoreEvent {
 	var reject *rejectError
 	errors.As(err, &reject)
-	ev := StoreEvent{Kind: StoreRejected, Path: path, Rejection: reject.why, MovedTo: movedTo, Err: err}
+	ev := StoreEvent{Kind: StoreRejected, Path: path, Rejection: reject.rejection, MovedTo: movedTo, Err: err}
 	m.notify.log(slog.LevelError, "grant file rejected; loaded zero grants",
 		slog.String("event", "store_rejected"),
 		slog.String("path", path),
-		slog.String("rejection", reject.why.String()),
+		slog.String("rejection", reject.rejection.String()),
 		slog.String("moved_to", movedTo),
 		slog.Any("err", err))
 	m.storeHook(ev)

@@ -104,17 +104,17 @@ func encode(key []byte, p *payload) ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
-// rejectError is a file that must not be loaded, and why.
+// rejectError is the error of a file that must not be loaded.
 type rejectError struct {
-	why Rejection
+	rejection Rejection
 	err error
 }
 
 func (e *rejectError) Error() string {
 	if e.err == nil {
-		return "session: grant file rejected: " + e.why.String()
+		return "session: grant file rejected: " + e.rejection.String()
 	}
-	return "session: grant file rejected: " + e.why.String() + ": " + e.err.Error()
+	return "session: grant file rejected: " + e.rejection.String() + ": " + e.err.Error()
 }
 
 func (e *rejectError) Unwrap() error { return e.err }
