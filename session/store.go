@@ -107,7 +107,7 @@ func encode(key []byte, p *payload) ([]byte, error) {
 // rejectError is the error of a file that must not be loaded.
 type rejectError struct {
 	rejection Rejection
-	err error
+	err       error
 }
 
 func (e *rejectError) Error() string {
