@@ -117,8 +117,8 @@ func unhex(c byte) byte {
 
 // holdsSecret reports whether any detector finds a secret in s. It is
 // called through a function value, which hides the recursion of find from
-// escape analysis; a visible cycle would move the span buffer of every
-// call to the heap.
+// escape analysis. A visible cycle would move the span buffer of every call
+// to the heap.
 var holdsSecret func(r *Redactor, s string, depth int) bool
 
 func init() { holdsSecret = (*Redactor).findsSecret }

@@ -9,7 +9,7 @@
 // prints it.
 //
 // The package-level functions use [Default], an immutable [Redactor] with
-// the built-in detection. A program that knows its own secrets (the API keys
+// the built-in detection. A program that has its own secrets (the API keys
 // it loaded, say) builds its own Redactor with [New] and [Config.Secrets],
 // or with [Redactor.WithSecrets], and uses its methods. A Redactor is safe
 // for concurrent use.
@@ -43,7 +43,8 @@
 //
 // Each detector runs only when the byte under the cursor can start what it
 // detects, and no regular expression is used, so text without secrets is
-// scanned at hundreds of megabytes per second without allocating.
+// scanned in one pass without allocating. BenchmarkStringClean measures a
+// clean 200-byte log line.
 //
 // # Output
 //

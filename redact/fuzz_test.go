@@ -1,9 +1,11 @@
 package redact_test
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -75,3 +77,36 @@ func FuzzRedact(f *testing.F) {
 type stringError string
 
 func (e stringError) Error() string { return string(e) }
+
+// FuzzHandler logs arbitrary text holding a registered secret as the
+// message, a key, a string value, an error, a slice element and a group
+// member through a redacting JSON handler, and checks that no form of the
+// secret reaches the output.
+func FuzzHandler(f *testing.F) {
+	f.Add("msg", "key", "value", uint8(0))
+	f.Add("a\nb", "password", "Bearer ", uint8(5))
+	f.Add("", "", "\"}", uint8(3))
+	r, err := redact.New(redact.Config{Secrets: fuzzSecrets})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var all []string
+	for _, s := range fuzzSecrets {
+		all = append(all, forms(s)...)
+	}
+	f.Fuzz(func(t *testing.T, msg, key, value string, form uint8) {
+		fs := forms(fuzzSecrets[int(form)%len(fuzzSecrets)])
+		secret := fs[int(form/4)%len(fs)]
+		in := value + secret
+		var buf bytes.Buffer
+		l := slog.New(r.NewHandler(slog.NewJSONHandler(&buf, nil)))
+		l.With(key, in).WithGroup(key+secret).Info(msg+secret,
+			key+secret, in, "err", stringError(in), "list", []any{in, []byte(in)},
+			slog.Group("g", key, in))
+		for _, form := range all {
+			if strings.Contains(buf.String(), form) {
+				t.Fatalf("output leaks %q:\n%s", form, buf.String())
+			}
+		}
+	})
+}

@@ -12,10 +12,10 @@ import (
 )
 
 // Handler is a slog.Handler that redacts every record before passing it to
-// the next handler: the message, every attribute at any depth (groups,
-// LogValuer results including group-valued ones, errors, and the elements
-// of slices, maps and structs), and the attributes and group names added
-// through WithAttrs and WithGroup. Values under a sensitive key, and all
+// the next handler. It redacts the message and every attribute at any
+// depth: groups, LogValuer results including group-valued ones, errors,
+// and the elements of slices, maps and structs. Attributes and group names
+// added through WithAttrs and WithGroup are redacted too. Values under a sensitive key, and all
 // values inside a group with a sensitive name, become placeholders. What it
 // redacts does not depend on the next handler.
 //
@@ -103,10 +103,11 @@ func ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
 }
 
 // ReplaceAttr redacts a for use as slog.HandlerOptions.ReplaceAttr in the
-// standard handlers. It is the weaker option: it only works in handlers
-// that call it, it sees a group's members one by one (so a sensitive group
-// name redacts them through the groups argument), and a handler may render
-// a value it never passes here. Prefer NewHandler, which redacts whatever
+// standard handlers. It is the weaker option, because it only works in
+// handlers that call it, and a handler may render a value it never passes
+// here (a third-party handler may skip it altogether). It receives a
+// group's members one by one, so a sensitive group name redacts them
+// through the groups argument. Prefer NewHandler, which redacts whatever
 // the next handler is.
 func (r *Redactor) ReplaceAttr(groups []string, a slog.Attr) slog.Attr {
 	if len(groups) == 0 {

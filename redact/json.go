@@ -14,8 +14,8 @@ var errLimit = errors.New("redact: input exceeds the depth or size limit")
 func JSON(data []byte) []byte { return defaultRedactor.JSON(data) }
 
 // JSON returns a compact copy of the JSON document data in which the value
-// of every sensitive key, at any depth, is a placeholder string (a whole
-// object or array under such a key included) and every other string is
+// of every sensitive key, at any depth, is a placeholder string. That
+// includes a whole object or array under such a key. Every other string is
 // redacted as text. Member order is kept. Input that is not valid JSON is
 // redacted as text; a document beyond the depth or size limits becomes a
 // single placeholder string. data is not modified.

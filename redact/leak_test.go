@@ -18,7 +18,7 @@ import (
 )
 
 // hiddenKey is a LogValuer that hides its key, the way applications wrap
-// credentials; handlers that do not resolve LogValuers inside slices print
+// credentials. Handlers that do not resolve LogValuers inside slices print
 // the raw struct instead.
 type hiddenKey struct{ Key string }
 

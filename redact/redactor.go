@@ -30,7 +30,7 @@ var ErrInvalidConfig = errors.New("redact: invalid config")
 // Config configures a Redactor. The zero value is valid and gives the
 // detection of the package-level functions.
 type Config struct {
-	// Secrets are values the application knows to be secret, such as the
+	// Secrets are values the application holds as secret, such as the
 	// API keys it loaded. Each is redacted wherever it appears, literally
 	// or in its base64, URL-encoded, JSON-escaped or hex form. Each must be
 	// at least MinSecretLen bytes long. Nil means none.

@@ -5,7 +5,7 @@ import "strings"
 // maxKeyLen bounds how far back from a separator the key name is sought.
 const maxKeyLen = 128
 
-// headerKind tells how the value of a sensitive key is split.
+// headerKind is the way the value of a sensitive key is split.
 type headerKind int
 
 const (
@@ -247,10 +247,10 @@ func cookieSpans(s string, v, end int, set bool, sp []span) []span {
 }
 
 // userinfoAt finds URL user info ending at the '@' at s[i], as in
-// scheme://user:password@host, and returns where the redacted part starts:
-// the password, or a user name of 16 bytes or more standing alone (a token
-// used as the user name). It also covers the Go MySQL DSN form
-// user:password@tcp(host)/db. scheme is the index of the last "://" in
+// scheme://user:password@host, and returns where the redacted part starts.
+// That is the password, or a user name of 16 bytes or more standing alone,
+// which is likely a token used as the user name. It also covers the Go
+// MySQL DSN form user:password@tcp(host)/db. scheme is the index of the last "://" in
 // the field that starts at field, or -1.
 func userinfoAt(s string, i, field, scheme int) (int, bool) {
 	start := scheme + 3

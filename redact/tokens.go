@@ -21,8 +21,8 @@ type tokenFormat struct {
 }
 
 // tokenFormats lists the formats by the first byte of their prefix, longer
-// prefixes first. The formats come from the providers' documentation of
-// their key formats; bodies are matched with their own alphabet, so any
+// prefixes first. Prefixes and alphabets follow the key formats the
+// providers issue. A body is matched with its own alphabet, so any
 // punctuation after a token ends it.
 var tokenFormats = func() (t [256][]tokenFormat) {
 	for _, f := range []tokenFormat{

@@ -107,9 +107,9 @@ func Header(h http.Header) http.Header { return defaultRedactor.Header(h) }
 
 // Header returns a copy of h with credentials replaced by placeholders; h is
 // not modified. Authorization and Proxy-Authorization keep their scheme
-// word ("Bearer [REDACTED:header]"); Cookie keeps cookie names and
-// Set-Cookie keeps the name and attributes; a header with a sensitive name
-// (X-Api-Key, X-Auth-Token, ...) loses its whole value; every other value
+// word ("Bearer [REDACTED:header]"). Cookie keeps cookie names, and
+// Set-Cookie keeps the name and attributes. A header with a sensitive name
+// (X-Api-Key, X-Auth-Token, ...) loses its whole value. Every other value
 // is redacted as text.
 func (r *Redactor) Header(h http.Header) http.Header {
 	if h == nil {

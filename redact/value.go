@@ -16,9 +16,9 @@ func Value(v any) any { return defaultRedactor.Value(v) }
 // when it has the tag redact:"true" or a sensitive name; a map entry when
 // its string key is sensitive. Maps, slices, arrays, pointers and
 // interfaces are copied, so v is never modified and the copy shares no
-// mutable memory with it, except in these cases: unexported struct fields
-// are copied as they are (reflection cannot set them), and functions and
-// channels are shared. A pointer cycle is cut by a nil pointer; values
+// mutable memory with it. There are two exceptions. Unexported struct
+// fields are copied as they are, because reflection cannot set them, and
+// functions and channels are shared. A pointer cycle is cut by a nil pointer; values
 // beyond the depth and size limits become zero values. Secret values are
 // copied unchanged, since they never render their value.
 func (r *Redactor) Value(v any) (out any) {
