@@ -3,6 +3,7 @@ package breaker_test
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -527,6 +528,13 @@ func TestConfigRejected(t *testing.T) {
 		{breaker.Config{FailureRatio: 0.5, Window: -time.Second}, "Window"},
 		{breaker.Config{FailureRatio: 0.5, Buckets: -3}, "Buckets"},
 		{breaker.Config{FailureRatio: 0.5, Window: time.Second, Buckets: 7}, "Window"},
+		{breaker.Config{FailureRatio: math.NaN()}, "FailureRatio"},
+		{breaker.Config{FailureRatio: math.Inf(1)}, "FailureRatio"},
+		// gobreaker rounds Window up to whole buckets; these would overflow.
+		{breaker.Config{FailureRatio: 0.5, Window: math.MaxInt64, Buckets: 1}, "Window"},
+		{breaker.Config{FailureRatio: 0.5, Window: 9e18, Buckets: 2}, "Window"},
+		// gobreaker allocates every bucket up front.
+		{breaker.Config{FailureRatio: 0.5, Buckets: 1_000_000_000}, "Buckets"},
 		{breaker.Config{FailureRatio: 0.5, ConsecutiveFailures: 3}, "ConsecutiveFailures"},
 		{breaker.Config{MinCalls: 3}, "MinCalls"},
 		{breaker.Config{Window: time.Minute}, "Window"},
@@ -611,4 +619,13 @@ func TestExecuteValueAsProbe(t *testing.T) {
 		assert.Equal(t, "transcript", v)
 		assert.Equal(t, breaker.StateClosed, b.State(), "state after the probe succeeded")
 	})
+}
+
+func TestLongestWindowRuns(t *testing.T) {
+	// The longest one-bucket window whose rounding does not overflow.
+	b, err := breaker.New("svc", breaker.Config{FailureRatio: 0.5, Window: 1 << 62, Buckets: 1})
+	require.NoError(t, err)
+	require.NoError(t, b.Execute(t.Context(), succeed))
+	assert.ErrorIs(t, b.Execute(t.Context(), fail), errService)
+	assert.Equal(t, uint32(2), b.Counts().Requests, "requests")
 }

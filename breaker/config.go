@@ -19,6 +19,11 @@ const (
 	DefaultProbeTimeout        = 30 * time.Second
 )
 
+// maxBuckets bounds Config.Buckets. gobreaker allocates every bucket up
+// front, and moving the window by n buckets costs n times Buckets steps
+// under its lock.
+const maxBuckets = 1000
+
 // Config configures a [Breaker]. The zero value opens after 5 consecutive
 // failures, stays open 60 s, then admits one probe with a 30 s deadline and
 // closes when it succeeds. New never modifies the Config it is given.
@@ -42,7 +47,7 @@ type Config struct {
 	Window time.Duration
 	// Buckets is how many buckets the window is divided into: outcomes
 	// leave the window one bucket (Window / Buckets) at a time. Zero means
-	// 10.
+	// 10. It must not be above 1000.
 	Buckets int
 
 	// OpenTimeout is how long the breaker stays open before it admits
@@ -168,9 +173,18 @@ func (c *Config) checkModes(s settings) error {
 		return errors.New("breaker: ConsecutiveFailures and FailureRatio are both set; " +
 			"set one of them")
 	}
+	if s.buckets > maxBuckets {
+		return fmt.Errorf("breaker: Buckets %d is above %d", s.buckets, maxBuckets)
+	}
 	if s.window%time.Duration(s.buckets) != 0 {
 		return fmt.Errorf("breaker: Window %v is not a multiple of Buckets %d nanoseconds",
 			s.window, s.buckets)
+	}
+	bucket := s.window / time.Duration(s.buckets)
+	// gobreaker computes Window + Window/Buckets - 1 when it rounds the
+	// window up to whole buckets.
+	if s.window > math.MaxInt64-(bucket-1) {
+		return fmt.Errorf("breaker: Window %v is too long for %d buckets", s.window, s.buckets)
 	}
 	return nil
 }
