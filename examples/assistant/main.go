@@ -1,10 +1,11 @@
 // Command assistant runs every path of the module's reference wiring in one
-// process, against local stand-ins on 127.0.0.1: speech-to-text with a
-// fallback provider, a WebSocket to a backend that restarts, a plan on a
-// fake desktop gated by a time-boxed permission grant, and signed plugins.
-// It narrates each failure and recovery, reports every failure as the user
-// would see it, logs through a redacting handler, serves /metrics while it
-// runs, and ends with a summary table.
+// process, against local stand-ins on 127.0.0.1. The paths are
+// speech-to-text with a fallback provider, a WebSocket to a backend that
+// restarts, a plan on a fake desktop gated by a time-boxed permission
+// grant, and signed plugins. The program narrates each failure and
+// recovery, reports every failure as the user would see it, logs through a
+// redacting handler, serves /metrics while it runs, and ends with a summary
+// table.
 //
 // Usage:
 //

@@ -45,6 +45,11 @@ func TestRunEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit code %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out, logs)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stdout:\n%s\nstderr:\n%s", out, logs)
+		}
+	})
 
 	rows := map[string]int{}
 	inTable := false
@@ -81,10 +86,18 @@ func TestRunEndToEnd(t *testing.T) {
 		`circuit_breaker_transitions_total{from="closed",service="primary",to="open"} 1`,
 		`plugin_verifications_total{reason="file_mismatch",result="rejected"} 1`,
 		`plan_steps_total{status="timed_out"} 1`,
+		`websocket_disconnects_total{reason="server_close"} 2`,
+		`permission_store_events_total{kind="degraded"} 1`,
 	} {
 		if !strings.Contains(out, series) {
 			t.Errorf("metrics snapshot lacks %s", series)
 		}
+	}
+	// Both grants expire, and the plan's second grant may too when the
+	// machine is slow, so the count is 2 or 3.
+	if !strings.Contains(out, `permission_grant_ends_total{reason="expired"} 2`) &&
+		!strings.Contains(out, `permission_grant_ends_total{reason="expired"} 3`) {
+		t.Errorf("metrics snapshot lacks 2 or 3 expired grants")
 	}
 	if !strings.Contains(out, "series at http://127.0.0.1:") {
 		t.Errorf("output lacks the loopback metrics address:\n%s", out)

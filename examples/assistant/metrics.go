@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -30,7 +31,8 @@ type metricsServer struct {
 	retryHook func(retry.RetryEvent)
 }
 
-func startMetrics(addr string) (*metricsServer, error) {
+// startMetrics serves /metrics on addr. Serving errors go to logger.
+func startMetrics(addr string, logger *slog.Logger) (*metricsServer, error) {
 	reg := prometheus.NewRegistry()
 	m, err := metrics.New(reg, metrics.Options{
 		Services: []string{sttdemo.Primary, sttdemo.Fallback},
@@ -54,7 +56,7 @@ func startMetrics(addr string) (*metricsServer, error) {
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			fmt.Println("assistant: metrics server:", err)
+			logger.Error("metrics server stopped", "addr", ln.Addr().String(), "err", err)
 		}
 	}()
 	return s, nil
@@ -87,6 +89,7 @@ func (s *metricsServer) printSnapshot(ctx context.Context, n *narrate.Narrator) 
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("scrape %s: status %s", s.url, resp.Status)
 	}
+
 	var series, shown int
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {

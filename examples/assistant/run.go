@@ -12,11 +12,11 @@ import (
 	"os"
 
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
-	report "github.com/cowork-ai/resilience/examples/internal/reportshim"
 	"github.com/cowork-ai/resilience/examples/plugin/plugindemo"
 	"github.com/cowork-ai/resilience/examples/stt/sttdemo"
 	"github.com/cowork-ai/resilience/examples/websocket/wsdemo"
 	"github.com/cowork-ai/resilience/redact"
+	"github.com/cowork-ai/resilience/report"
 )
 
 // defaultScale is the factor applied to every real timing by default, so
@@ -92,6 +92,7 @@ type assistant struct {
 	out      io.Writer
 	narrator *narrate.Narrator
 	logger   *slog.Logger
+	reporter *report.Reporter
 	metrics  *metricsServer
 	workDir  string
 
@@ -118,10 +119,11 @@ func newAssistant(opts options, getenv func(string) string, stdout, stderr io.Wr
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
 	a.logger = slog.New(redactor.NewHandler(handler))
+	a.reporter = &report.Reporter{Redactor: redactor}
 	if a.workDir, err = os.MkdirTemp("", "assistant-"); err != nil {
 		return nil, err
 	}
-	if a.metrics, err = startMetrics(opts.metricsAddr); err != nil {
+	if a.metrics, err = startMetrics(opts.metricsAddr, a.logger); err != nil {
 		os.RemoveAll(a.workDir)
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func (a *assistant) runAll(ctx context.Context) error {
 	n.Info("assistant", "logged the provider settings; the log shows each API key redacted")
 	paths := []struct {
 		name string
-		run  func(context.Context) ([]report.Notice, error)
+		run  func(context.Context) error
 	}{
 		{"stt", a.runSTT},
 		{"websocket", a.runWebSocket},
@@ -152,73 +154,55 @@ func (a *assistant) runAll(ctx context.Context) error {
 		{"session", a.runDegradedSession},
 	}
 	for _, p := range paths {
-		notices, err := p.run(ctx)
-		if err != nil {
+		if err := p.run(ctx); err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
-		a.logNotices(ctx, p.name, notices)
 	}
 	return nil
 }
 
-// logNotices logs every notice a path showed the user, through the
-// redacting logger.
-func (a *assistant) logNotices(ctx context.Context, path string, notices []report.Notice) {
-	for _, n := range notices {
-		a.logger.LogAttrs(ctx, slog.LevelWarn, "user notified", slog.String("path", path),
-			slog.String("code", n.Code), slog.String("message", n.Message),
-			slog.Bool("retryable", n.Retryable))
-	}
-}
+// Each path reports the failures it shows the user through a.reporter,
+// which logs them through the redacting logger.
 
-func (a *assistant) runSTT(ctx context.Context) ([]report.Notice, error) {
-	res, err := sttdemo.Run(ctx, sttdemo.Config{
+func (a *assistant) runSTT(ctx context.Context) error {
+	_, err := sttdemo.Run(ctx, sttdemo.Config{
 		Scale:         a.opts.scale,
 		Narrator:      a.narrator,
 		Logger:        a.logger,
+		Reporter:      a.reporter,
 		PrimaryKey:    a.primaryKey,
 		FallbackKey:   a.fallbackKey,
 		OnRetry:       a.metrics.sttRetry,
 		OnStateChange: a.metrics.m.BreakerHook(),
 		Transport:     a.metrics.m.RoundTripper,
 	})
-	if err != nil {
-		return nil, err
-	}
-	var notices []report.Notice
-	for _, c := range res.Commands {
-		if c.Notice != nil {
-			notices = append(notices, *c.Notice)
-		}
-	}
-	return notices, nil
+	return err
 }
 
-func (a *assistant) runWebSocket(ctx context.Context) ([]report.Notice, error) {
-	res, err := wsdemo.Run(ctx, wsdemo.Config{
-		Scale:    a.opts.scale,
-		Narrator: a.narrator,
-		Logger:   a.logger,
+func (a *assistant) runWebSocket(ctx context.Context) error {
+	onAttempt, onDisconnect := a.metrics.m.WebSocketHooks()
+	_, err := wsdemo.Run(ctx, wsdemo.Config{
+		Scale:        a.opts.scale,
+		Narrator:     a.narrator,
+		Logger:       a.logger,
+		Reporter:     a.reporter,
+		OnAttempt:    onAttempt,
+		OnDisconnect: onDisconnect,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res.Notices, nil
+	return err
 }
 
-func (a *assistant) runPlugin(ctx context.Context) ([]report.Notice, error) {
+func (a *assistant) runPlugin(ctx context.Context) error {
 	onVerify, onRun := a.metrics.m.PluginHooks()
-	res, err := plugindemo.Run(ctx, plugindemo.Config{
+	_, err := plugindemo.Run(ctx, plugindemo.Config{
 		Scale:    a.opts.scale,
 		Narrator: a.narrator,
 		Logger:   a.logger,
+		Reporter: a.reporter,
 		OnVerify: onVerify,
 		OnRun:    onRun,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res.Notices, nil
+	return err
 }
 
 // finish prints the summary table and the metrics the run produced, then,

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
-	report "github.com/cowork-ai/resilience/examples/internal/reportshim"
 	"github.com/cowork-ai/resilience/examples/plan/plandemo"
 	"github.com/cowork-ai/resilience/session"
 )
@@ -26,30 +26,33 @@ func (a *assistant) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * a.opts.scale)
 }
 
-// sessionHooks narrates what a session manager does on its own: grants
-// that end and the re-grant requests that follow, and its store changing
-// state.
+// sessionHooks feeds the metrics and narrates what a session manager does
+// on its own: grants that end and the re-grant requests that follow, and
+// its store changing state.
 func (a *assistant) sessionHooks() session.Hooks {
 	n := a.narrator
-	return session.Hooks{
-		OnEnd: func(e session.EndEvent) {
-			n.Failure("session", "the grant for %s ended: %s", e.Grant.Scope, e.Reason)
-		},
-		OnRegrant: func(r session.RegrantRequest) {
-			n.Info("session", "the session manager requests a re-grant of %s (%s)",
-				r.Scope, r.Reason)
-		},
-		OnStore: func(e session.StoreEvent) {
-			if e.Kind == session.StoreDegraded {
-				n.Failure("session", "cannot save grants: %v", e.Err)
-			}
-		},
+	h := a.metrics.m.SessionHooks()
+	countEnd, countStore := h.OnEnd, h.OnStore
+	h.OnEnd = func(e session.EndEvent) {
+		countEnd(e)
+		n.Failure("session", "the grant for %s ended: %s", e.Grant.Scope, e.Reason)
 	}
+	h.OnStore = func(e session.StoreEvent) {
+		countStore(e)
+		if e.Kind == session.StoreDegraded {
+			n.Failure("session", "cannot save grants: %v", e.Err)
+		}
+	}
+	h.OnRegrant = func(r session.RegrantRequest) {
+		n.Info("session", "the session manager requests a re-grant of %s (%s)",
+			r.Scope, r.Reason)
+	}
+	return h
 }
 
 // runPlan runs the plan behind a permission grant: denied until the user
 // grants it, paused when the grant expires until the user grants it again.
-func (a *assistant) runPlan(ctx context.Context) ([]report.Notice, error) {
+func (a *assistant) runPlan(ctx context.Context) error {
 	n := a.narrator
 	mgr, err := session.New(session.Config{
 		Path:   filepath.Join(a.workDir, "session", "grants.json"),
@@ -57,18 +60,19 @@ func (a *assistant) runPlan(ctx context.Context) ([]report.Notice, error) {
 		Logger: a.logger,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer mgr.Close()
 	ttl := a.scaled(grantTTL)
-	notice, err := a.requestGrant(ctx, mgr, ttl)
-	if err != nil {
-		return nil, err
+	if err := a.requestGrant(ctx, mgr, ttl); err != nil {
+		return err
 	}
 
-	res, err := plandemo.Run(ctx, plandemo.Config{
+	_, err = plandemo.Run(ctx, plandemo.Config{
 		Scale:     a.opts.scale,
 		Narrator:  n,
+		Logger:    a.logger,
+		Reporter:  a.reporter,
 		Authorize: func(ctx context.Context) error { return mgr.Ensure(ctx, controlScope) },
 		Regrant: func(ctx context.Context, reason error) error {
 			_, err := mgr.Grant(ctx, controlScope, ttl)
@@ -80,43 +84,49 @@ func (a *assistant) runPlan(ctx context.Context) ([]report.Notice, error) {
 		OnEvent: a.metrics.m.StrategyHook("vision", "ui-automation", "coordinates"),
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	n.Outcome(narrate.Row{Path: "session", Failure: "the plan had no permission, then it expired",
 		Recovery: "asked the user; granted, paused at expiry, granted again, resumed",
 		Told:     "permission needed; permission expired, grant again"})
-	return append([]report.Notice{notice}, res.Notices...), nil
+	return nil
 }
 
 // requestGrant checks that the plan is denied before the user consents,
 // tells the user, and records the user's grant for ttl.
-func (a *assistant) requestGrant(ctx context.Context, mgr *session.Manager, ttl time.Duration) (
-	report.Notice, error) {
+func (a *assistant) requestGrant(ctx context.Context, mgr *session.Manager,
+	ttl time.Duration) error {
 	n := a.narrator
 	err := mgr.Ensure(ctx, controlScope)
 	if err == nil {
-		return report.Notice{}, errors.New("a fresh session allowed screen control without a grant")
+		return errors.New("a fresh session allowed screen control without a grant")
 	}
 	n.Failure("session", "the plan needs %s, which is not granted: %v", controlScope, err)
-	notice := report.From(err)
-	n.Notice("session", notice.Code, "The assistant needs your permission to control "+
-		"the screen for this task.", notice.Retryable)
+	a.tell(ctx, err, "The assistant needs your permission to control the screen "+
+		"for this task.")
 	if _, err := mgr.Grant(ctx, controlScope, ttl); err != nil {
-		return report.Notice{}, err
+		return err
 	}
 	n.Recovery("session", "the user granted %s for %s; the plan starts", controlScope, ttl)
-	return notice, nil
+	return nil
+}
+
+// tell reports err to the user with message, and logs it.
+func (a *assistant) tell(ctx context.Context, err error, message string) {
+	notice := a.reporter.From(err)
+	a.reporter.Log(ctx, a.logger, err, slog.String("path", "session"))
+	a.narrator.Notice("session", notice.Code, message, notice.Retryable)
 }
 
 // runDegradedSession grants permission with the session directory
 // read-only: the grant cannot be saved, so it lives in memory, and its
 // expiry is still enforced.
-func (a *assistant) runDegradedSession(ctx context.Context) ([]report.Notice, error) {
+func (a *assistant) runDegradedSession(ctx context.Context) error {
 	n := a.narrator
 	dir := filepath.Join(a.workDir, "readonly")
 	how, err := makeReadOnly(dir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.Chmod(dir, 0o700)
 	n.Failure("session", "the session directory cannot be written (%s)", how)
@@ -126,49 +136,47 @@ func (a *assistant) runDegradedSession(ctx context.Context) ([]report.Notice, er
 		Logger: a.logger,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer mgr.Close()
 	ttl := a.scaled(grantTTL)
-	notice, err := a.grantInMemory(ctx, mgr, ttl)
-	if err != nil {
-		return nil, err
+	if err := a.grantInMemory(ctx, mgr, ttl); err != nil {
+		return err
 	}
 
 	if err := sleep(ctx, ttl+ttl/10); err != nil {
-		return nil, err
+		return err
 	}
 	err = mgr.Ensure(ctx, controlScope)
 	if !errors.Is(err, session.ErrSessionExpired) {
-		return nil, fmt.Errorf("check after the grant's expiry in memory: got %v, want expired", err)
+		return fmt.Errorf("check after the grant's expiry in memory: got %v, want expired", err)
 	}
 	n.Recovery("session", "in memory the grant still expired on time: %v", err)
 	n.Outcome(narrate.Row{Path: "session", Failure: "session directory read-only",
 		Recovery: "grants kept in memory, expiry still enforced",
 		Told:     "permissions cannot be saved"})
-	return []report.Notice{notice}, nil
+	return nil
 }
 
 // grantInMemory grants the scope on a manager whose store cannot be
 // written, checks that the grant holds in memory, and tells the user.
 func (a *assistant) grantInMemory(ctx context.Context, mgr *session.Manager,
-	ttl time.Duration) (report.Notice, error) {
+	ttl time.Duration) error {
 	if _, err := mgr.Grant(ctx, controlScope, ttl); err != nil {
-		return report.Notice{}, err
+		return err
 	}
 	status := mgr.Status()
 	if !status.Degraded {
-		return report.Notice{}, errors.New("the grant was saved in a read-only directory")
+		return errors.New("the grant was saved in a read-only directory")
 	}
 	if err := mgr.Ensure(ctx, controlScope); err != nil {
-		return report.Notice{}, fmt.Errorf("the grant held in memory was denied: %w", err)
+		return fmt.Errorf("the grant held in memory was denied: %w", err)
 	}
 	a.narrator.Recovery("session", "kept the grant in memory: %s is allowed, and ends in %s",
 		controlScope, ttl)
-	notice := report.From(&degradedError{err: status.Err})
-	a.narrator.Notice("session", notice.Code, "Your permissions cannot be saved, so they "+
-		"end when the assistant quits.", notice.Retryable)
-	return notice, nil
+	a.tell(ctx, &degradedError{err: status.Err}, "Your permissions cannot be saved, so "+
+		"they end when the assistant quits.")
+	return nil
 }
 
 // makeReadOnly creates dir with mode 0500 and returns how it did. Root

@@ -1,7 +1,7 @@
 // Command websocket keeps a WebSocket open to a local backend that
 // restarts mid-stream and then goes down for good: it reconnects with
 // backoff, subscribes again, delivers the commands queued during the
-// outage, and finally gives up and says which command was not sent. See
+// outage, and finally gives up and names the command that was not sent. See
 // package wsdemo for the wiring.
 package main
 

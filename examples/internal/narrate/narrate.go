@@ -49,7 +49,7 @@ type Event struct {
 type Row struct {
 	Path     string `json:"path"`
 	Failure  string `json:"failure"`  // what failed
-	Recovery string `json:"recovery"` // what recovered it, or how it ended
+	Recovery string `json:"recovery"` // the recovery action, or how it ended
 	Told     string `json:"told"`     // what the user was told
 }
 
@@ -150,7 +150,7 @@ func (n *Narrator) emit(e Event) {
 	fmt.Fprintf(n.w, "%-9s %s %s\n", e.Path, marker(e), oneLine(e.Text))
 }
 
-// marker returns the column that says what kind of line this is.
+// marker returns the column that names the kind of line.
 func marker(e Event) string {
 	switch e.Kind {
 	case KindFailure:

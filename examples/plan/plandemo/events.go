@@ -1,6 +1,7 @@
 package plandemo
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -38,7 +39,7 @@ func (s *scenario) narrate(e strategy.Event) {
 	case strategy.EventPlanEnd:
 		if e.Err != nil {
 			n.Failure(path, "plan aborted: %v", e.Err)
-			s.tell(e.Err, fmt.Sprintf("I could not finish %q, so I undid the steps "+
+			s.tell(context.Background(), e.Err, fmt.Sprintf("I could not finish %q, so I undid the steps "+
 				"I had taken. Nothing was changed.", e.Plan))
 		}
 	}
@@ -50,7 +51,7 @@ func (s *scenario) narrateStepEnd(e strategy.Event) {
 		return
 	}
 	s.cfg.Narrator.Recovery(path, "%s only reads, so the plan continues without it", e.Step)
-	s.tell(e.Err, "Reading the totals took too long, so I continued without them.")
+	s.tell(context.Background(), e.Err, "Reading the totals took too long, so I continued without them.")
 }
 
 func readOnly(step string) bool { return step == "read-totals" }

@@ -13,11 +13,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
-	report "github.com/cowork-ai/resilience/examples/internal/reportshim"
+	"github.com/cowork-ai/resilience/report"
 	"github.com/cowork-ai/resilience/strategy"
 )
 
@@ -45,6 +46,14 @@ type Config struct {
 
 	// Narrator receives the account of the run. Nil means silent.
 	Narrator *narrate.Narrator
+
+	// Logger receives one record per failure the user is told about. Nil
+	// means silent.
+	Logger *slog.Logger
+
+	// Reporter turns failures into notices and logs them through Logger.
+	// Nil means a zero report.Reporter.
+	Reporter *report.Reporter
 
 	// Authorize, when set, is checked before each attempt. An error pauses
 	// the plan as an environment change, and the user is asked to grant
@@ -93,6 +102,9 @@ type Result struct {
 // Run builds the plan and runs it to the end. The error is only for a
 // plan that cannot be built; the plan's own failure is in Result.Err.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Reporter == nil {
+		cfg.Reporter = &report.Reporter{}
+	}
 	s := &scenario{cfg: cfg, desktop: NewDesktop(), res: &Result{}}
 	plan, err := strategy.New(strategy.Config{
 		Name:        "file the weekly report",
@@ -229,7 +241,7 @@ func (s *scenario) prompt(ctx context.Context, p strategy.PauseInfo) (strategy.D
 		// The user learns why permission ended, not that the plan paused.
 		var changed *strategy.EnvironmentChangedError
 		errors.As(p.Err, &changed)
-		s.tell(changed.Err, "My permission to control the screen ended. "+
+		s.tell(ctx, changed.Err, "My permission to control the screen ended. "+
 			"Grant it again to let me continue?")
 		if s.cfg.Regrant == nil {
 			return strategy.DecisionAbort, nil
@@ -241,7 +253,7 @@ func (s *scenario) prompt(ctx context.Context, p strategy.PauseInfo) (strategy.D
 		s.cfg.Narrator.Recovery(path, "the user granted permission again; resuming %s", p.Step)
 		return strategy.DecisionResume, nil
 	}
-	s.tell(p.Err, "The "+window+" window closed while I was typing. "+
+	s.tell(ctx, p.Err, "The "+window+" window closed while I was typing. "+
 		"Reopen it and I will continue.")
 	// The user takes a moment to reopen the window. The step's timeout
 	// does not run meanwhile.
@@ -255,8 +267,9 @@ func (s *scenario) prompt(ctx context.Context, p strategy.PauseInfo) (strategy.D
 
 // tell records the report of err and shows the user message, the text a
 // user interface would display with the report's code.
-func (s *scenario) tell(err error, message string) {
-	n := report.From(err)
+func (s *scenario) tell(ctx context.Context, err error, message string) {
+	n := s.cfg.Reporter.From(err)
+	s.cfg.Reporter.Log(ctx, s.cfg.Logger, err, slog.String("path", path))
 	s.mu.Lock()
 	s.res.Notices = append(s.res.Notices, n)
 	s.res.Told = append(s.res.Told, message)

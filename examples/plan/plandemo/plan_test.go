@@ -98,7 +98,7 @@ func TestRunRealTimings(t *testing.T) {
 }
 
 func TestRunScaled(t *testing.T) {
-	res, err := plandemo.Run(t.Context(), plandemo.Config{Scale: 0.001})
+	res, err := plandemo.Run(t.Context(), plandemo.Config{Scale: 0.02})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
-	report "github.com/cowork-ai/resilience/examples/internal/reportshim"
 	"github.com/cowork-ai/resilience/plugin"
+	"github.com/cowork-ai/resilience/report"
 )
 
 // path names this scenario in the narration.
@@ -52,8 +52,13 @@ type Config struct {
 	// removed at the end.
 	Dir string
 
-	// Logger receives the loader's security events. Nil means silent.
+	// Logger receives the loader's security events and one record per
+	// failure the user is told about. Nil means silent.
 	Logger *slog.Logger
+
+	// Reporter turns failures into notices and logs them through Logger.
+	// Nil means a zero report.Reporter.
+	Reporter *report.Reporter
 
 	// OnVerify and OnRun, when set, also receive the loader's events,
 	// for example to feed metrics.
@@ -101,6 +106,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
+	}
+	if cfg.Reporter == nil {
+		cfg.Reporter = &report.Reporter{}
 	}
 	s := &scenario{cfg: cfg, dir: dir, res: &Result{}, runs: make(chan plugin.RunEvent, 8)}
 	if err := s.setUp(); err != nil {
@@ -236,7 +244,7 @@ func (s *scenario) runTampered(ctx context.Context) error {
 	s.res.Tampered = rejected.Reason
 	s.cfg.Narrator.Recovery(path, "rejected it before running anything (%s: %s) "+
 		"and logged a security event", rejected.Reason, rejected.Detail)
-	s.tell(err, "The plugin wordcount-tampered was blocked: its files do not match "+
+	s.tell(ctx, err, "The plugin wordcount-tampered was blocked: its files do not match "+
 		"what its publisher signed.")
 	return nil
 }
@@ -256,6 +264,7 @@ func (s *scenario) runMissing(ctx context.Context) error {
 		return fmt.Errorf("load the plugin with dependencies: %w", err)
 	}
 	defer p.Close()
+
 	proc, err := p.Start(ctx)
 	var missing *plugin.MissingDependencyError
 	if !errors.As(err, &missing) {
@@ -264,6 +273,7 @@ func (s *scenario) runMissing(ctx context.Context) error {
 		}
 		return fmt.Errorf("start the plugin with dependencies: got %v, want missing ones", err)
 	}
+
 	s.res.Missing = missing.Missing
 	s.cfg.Narrator.Failure(path, "screen-reader needs %d things this host lacks",
 		len(missing.Missing))
@@ -272,7 +282,7 @@ func (s *scenario) runMissing(ctx context.Context) error {
 	for _, d := range missing.Missing {
 		needs = append(needs, d.Kind.String()+" "+d.Name)
 	}
-	s.tell(err, "The plugin screen-reader needs "+strings.Join(needs, " and ")+
+	s.tell(ctx, err, "The plugin screen-reader needs "+strings.Join(needs, " and ")+
 		", which this computer does not provide.")
 	return nil
 }
@@ -288,9 +298,18 @@ func (s *scenario) runHang(ctx context.Context) error {
 		return fmt.Errorf("load the hanging plugin: %w", err)
 	}
 	defer p.Close()
+
 	proc, err := p.Start(ctx)
 	if err != nil {
 		return err
+	}
+	// The first request, answered, makes sure the plugin ignores SIGTERM
+	// before the one that times out.
+	readyCtx, cancelReady := context.WithTimeout(ctx, callTimeout)
+	defer cancelReady()
+	if err := proc.Call(readyCtx, Request{}, nil); err != nil {
+		_ = proc.Close()
+		return fmt.Errorf("wait for the hanging plugin to start: %w", err)
 	}
 	timeout := s.cfg.scaled(callTimeout)
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
@@ -300,6 +319,8 @@ func (s *scenario) runHang(ctx context.Context) error {
 	if err == nil {
 		return errors.New("the hanging plugin returned a response")
 	}
+
+	// OnRun has delivered the process's end before Close returned.
 	ev := <-s.runs
 	for ev.Plugin != "stuck" {
 		ev = <-s.runs
@@ -308,14 +329,15 @@ func (s *scenario) runHang(ctx context.Context) error {
 	s.cfg.Narrator.Failure(path, "stuck did not answer within %s", timeout)
 	s.cfg.Narrator.Recovery(path, "sent SIGTERM to its process group, then SIGKILL after %s; "+
 		"no process survives (killed: %v)", s.cfg.scaled(killGrace), ev.Killed)
-	s.tell(err, "The plugin stuck stopped responding and was closed.")
+	s.tell(ctx, err, "The plugin stuck stopped responding and was closed.")
 	return nil
 }
 
 // tell records the report of err and shows the user message, the text a
 // user interface would display with the report's code.
-func (s *scenario) tell(err error, message string) {
-	n := report.From(err)
+func (s *scenario) tell(ctx context.Context, err error, message string) {
+	n := s.cfg.Reporter.From(err)
+	s.cfg.Reporter.Log(ctx, s.cfg.Logger, err, slog.String("path", path))
 	s.res.Notices = append(s.res.Notices, n)
 	s.res.Told = append(s.res.Told, message)
 	s.cfg.Narrator.Notice(path, n.Code, message, n.Retryable)

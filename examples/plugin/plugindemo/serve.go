@@ -19,8 +19,8 @@ const (
 	// entryWordCount answers each request with the number of words in
 	// its text.
 	entryWordCount = "wordcount"
-	// entryHang reads a request and never answers, and ignores SIGTERM,
-	// so the host has to kill it.
+	// entryHang ignores SIGTERM, so the host has to kill it, answers its
+	// first request to show that it is ready, and never answers another.
 	entryHang = "hang"
 )
 
@@ -63,11 +63,16 @@ func serveWordCount() int {
 	return 0
 }
 
-// serveHang reads requests and never answers them, whatever the host does
-// short of SIGKILL.
+// serveHang answers the first request once SIGTERM is ignored, then reads
+// requests and never answers them, whatever the host does short of
+// SIGKILL.
 func serveHang() {
 	signal.Ignore(syscall.SIGTERM)
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	in := bufio.NewReader(os.Stdin)
+	if _, err := in.ReadBytes('\n'); err == nil {
+		_ = json.NewEncoder(os.Stdout).Encode(Reply{})
+	}
+	_, _ = io.Copy(io.Discard, in)
 	for {
 		time.Sleep(time.Hour)
 	}

@@ -51,7 +51,7 @@ type ClientConfig struct {
 	// MaxQueued is the number of requests per provider that may wait for
 	// a rate limit to pass. When a provider requests a delay, every request
 	// to it waits until the delay has passed instead of adding to the
-	// overload; one more than MaxQueued fails at once. Zero means 8.
+	// overload, and a request beyond MaxQueued fails at once. Zero means 8.
 	MaxQueued int
 
 	// Breaker configures the circuit breaker of each provider. Its

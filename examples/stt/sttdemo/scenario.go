@@ -24,9 +24,9 @@ import (
 	"github.com/cowork-ai/resilience/backoff"
 	"github.com/cowork-ai/resilience/breaker"
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
-	report "github.com/cowork-ai/resilience/examples/internal/reportshim"
 	"github.com/cowork-ai/resilience/examples/internal/standin"
 	"github.com/cowork-ai/resilience/examples/internal/wav"
+	"github.com/cowork-ai/resilience/report"
 	"github.com/cowork-ai/resilience/retry"
 )
 
@@ -43,7 +43,7 @@ const (
 // generated API keys and no narration.
 type Config struct {
 	// Scale multiplies every timing: the 10 s request timeout (but not
-	// below 500 ms), the provider's 2 s rate-limit wait, the backoff
+	// below 1 s), the provider's 2 s rate-limit wait, the backoff
 	// schedule (1 s doubling to 32 s) and the breaker's 60 s open period.
 	// Zero means 1.
 	Scale float64
@@ -55,6 +55,10 @@ type Config struct {
 	// errors it logs can contain the primary's API key, which travels in
 	// the URL, so it should redact. Nil means silent.
 	Logger *slog.Logger
+
+	// Reporter turns failures into notices and logs them through Logger.
+	// Nil means a zero report.Reporter.
+	Reporter *report.Reporter
 
 	// PrimaryKey and FallbackKey are the providers' API keys. Empty means
 	// a generated one, in the format of a Google and an OpenAI key.
@@ -183,6 +187,9 @@ func newScenario(cfg Config) (*scenario, error) {
 	if cfg.FallbackKey == "" {
 		cfg.FallbackKey = "sk-proj-" + randomKey(40)
 	}
+	if cfg.Reporter == nil {
+		cfg.Reporter = &report.Reporter{}
+	}
 	s := &scenario{cfg: cfg, res: &Result{}}
 	var err error
 	if s.primary, err = standin.NewProvider(Primary, cfg.PrimaryKey); err != nil {
@@ -235,7 +242,7 @@ func (s *scenario) clientConfig() ClientConfig {
 
 // minTimeout is the shortest request timeout scaling gives, so that a
 // loaded machine does not turn an ordinary answer into a timeout.
-const minTimeout = 500 * time.Millisecond
+const minTimeout = time.Second
 
 // timeout returns the scaled request timeout.
 func (s *scenario) timeout() time.Duration {
@@ -317,12 +324,10 @@ func (s *scenario) speak(ctx context.Context, phrase string, corrupt, queued boo
 		s.cfg.Narrator.Info(path, "%s transcribed %q", tr.Provider, tr.Text)
 		return c
 	}
-	n := report.From(err)
+	n := s.cfg.Reporter.From(err)
 	c.Notice, c.Told = &n, tell(err)
-	if s.cfg.Logger != nil {
-		s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "transcription failed",
-			slog.String("code", n.Code), slog.Any("err", err))
-	}
+	s.cfg.Reporter.Log(ctx, s.cfg.Logger, err, slog.String("path", path),
+		slog.String("phrase", phrase))
 	s.cfg.Narrator.Notice(path, n.Code, c.Told, n.Retryable)
 	return c
 }

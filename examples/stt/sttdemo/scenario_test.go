@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/cowork-ai/resilience/breaker"
+	"github.com/cowork-ai/resilience/examples/internal/narrate"
 	"github.com/cowork-ai/resilience/examples/internal/standin"
 	"github.com/cowork-ai/resilience/examples/stt/sttdemo"
 )
@@ -26,14 +27,20 @@ func sameBody(reqs []standin.Request) bool {
 }
 
 func TestRun(t *testing.T) {
-	var logs bytes.Buffer
+	var logs, account bytes.Buffer
 	res, err := sttdemo.Run(t.Context(), sttdemo.Config{
-		Scale:  0.03,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Scale:    0.03,
+		Narrator: narrate.New(&account, false),
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("account of the run:\n%s", account.String())
+		}
+	})
 	cmds := res.Commands
 	if len(cmds) != 8 {
 		t.Fatalf("len(Commands) = %d, want 8", len(cmds))
@@ -141,7 +148,10 @@ func TestRun(t *testing.T) {
 		}
 	})
 
-	if got := strings.Count(logs.String(), "level=WARN"); got != 6 {
-		t.Errorf("logged %d warnings, want 4 fallbacks and 2 failures:\n%s", got, logs.String())
+	if got := strings.Count(logs.String(), "level=WARN"); got != 4 {
+		t.Errorf("logged %d warnings, want one per fallback, 4:\n%s", got, logs.String())
+	}
+	if got := strings.Count(logs.String(), "level=ERROR"); got != 2 {
+		t.Errorf("logged %d errors, want one per failed command, 2:\n%s", got, logs.String())
 	}
 }

@@ -35,6 +35,7 @@ func (s *scenario) restart(ctx context.Context) error {
 	if err := s.waitDisconnected(ctx); err != nil {
 		return err
 	}
+
 	s.inform("Lost the connection to the assistant service. Reconnecting; " +
 		"your commands will be sent when it is back.")
 	s.sendCommand("c2", "add milk to the shopping list")
@@ -42,6 +43,7 @@ func (s *scenario) restart(ctx context.Context) error {
 	s.res.Queued = []string{"c2", "c3"}
 	n.Info(path, "c2 and c3 spoken during the outage: %d messages queued",
 		s.client.Stats().QueueLength)
+
 	if err := sleep(ctx, downtime); err != nil {
 		return err
 	}
@@ -55,6 +57,7 @@ func (s *scenario) restart(ctx context.Context) error {
 	if err := s.waitAcks(ctx, "c2", "c3"); err != nil {
 		return err
 	}
+
 	s.inform("Reconnected. The 2 commands you gave meanwhile were delivered.")
 	s.cfg.Narrator.Outcome(narrate.Row{Path: path,
 		Failure:  "backend restarted (close 1012, refused for " + downtime.String() + ")",
@@ -78,6 +81,7 @@ func (s *scenario) outage(ctx context.Context) error {
 	if err := s.waitDisconnected(ctx); err != nil {
 		return err
 	}
+
 	receipt := s.sendCommand("c4", "turn off the lights")
 	s.res.Undelivered = "c4"
 	var gaveUp *wsreconnect.Error
@@ -86,19 +90,21 @@ func (s *scenario) outage(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("wait for the client to give up: %w", context.Cause(ctx))
 	}
+
 	s.res.GaveUp = gaveUp
 	n.Failure(path, "gave up after %d attempts over %s", gaveUp.Attempts,
 		gaveUp.Elapsed.Round(time.Millisecond))
-	s.tell(gaveUp, "Cannot reach the assistant service. Check your network connection, "+
+	s.tell(ctx, gaveUp, "Cannot reach the assistant service. Check your network connection, "+
 		"then restart the assistant.")
 	select {
 	case <-receipt.Done():
 	case <-ctx.Done():
 		return fmt.Errorf("wait for the last command to resolve: %w", context.Cause(ctx))
 	}
+
 	s.res.UndeliveredErr = receipt.Err()
 	n.Failure(path, "c4 was never sent: %s (%v)", receipt.Outcome(), receipt.Err())
-	s.tell(receipt.Err(), `Your command "turn off the lights" was not sent.`)
+	s.tell(ctx, receipt.Err(), `Your command "turn off the lights" was not sent.`)
 	n.Outcome(narrate.Row{Path: path, Failure: "backend down for good",
 		Recovery: fmt.Sprintf("%d reconnect attempts on the backoff schedule, then gave up",
 			gaveUp.Attempts),

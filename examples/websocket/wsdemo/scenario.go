@@ -23,8 +23,8 @@ import (
 
 	"github.com/cowork-ai/resilience/backoff"
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
-	report "github.com/cowork-ai/resilience/examples/internal/reportshim"
 	"github.com/cowork-ai/resilience/examples/internal/standin"
+	"github.com/cowork-ai/resilience/report"
 	"github.com/cowork-ai/resilience/wsreconnect"
 )
 
@@ -53,8 +53,13 @@ type Config struct {
 	// Narrator receives the account of the run. Nil means silent.
 	Narrator *narrate.Narrator
 
-	// Logger receives the client's log records. Nil means silent.
+	// Logger receives the client's log records and one record per failure
+	// the user is told about. Nil means silent.
 	Logger *slog.Logger
+
+	// Reporter turns failures into notices and logs them through Logger.
+	// Nil means a zero report.Reporter.
+	Reporter *report.Reporter
 
 	// OnDisconnect and OnAttempt, when set, also receive the client's
 	// events, for example to feed metrics.
@@ -105,6 +110,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer backend.Close()
+	if cfg.Reporter == nil {
+		cfg.Reporter = &report.Reporter{}
+	}
 	s := &scenario{cfg: cfg, backend: backend, res: &Result{},
 		connected:    make(chan wsreconnect.ConnectEvent, 8),
 		disconnected: make(chan wsreconnect.DisconnectEvent, 8),
@@ -149,10 +157,10 @@ func (c Config) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * c.Scale)
 }
 
-// clientConfig is the wiring: the reconnect schedule of backoff.Network
-// (1 s doubling to 32 s, 5 retries) and the 30 s read timeout, both
-// scaled; the subscription renewed on every connection; every event
-// narrated.
+// clientConfig is the wiring. It scales the reconnect schedule of
+// backoff.Network (1 s doubling to 32 s, 5 retries) and the 30 s read
+// timeout, renews the subscription on every connection, and narrates every
+// event.
 func (s *scenario) clientConfig() wsreconnect.Config {
 	schedule, _ := backoff.New(backoff.Config{
 		Initial: s.cfg.scaled(time.Second), Max: s.cfg.scaled(32 * time.Second),
@@ -241,8 +249,9 @@ func shortDialError(err error) string {
 
 // tell records the report of err and shows the user message, the text a
 // user interface would display with the report's code.
-func (s *scenario) tell(err error, message string) {
-	n := report.From(err)
+func (s *scenario) tell(ctx context.Context, err error, message string) {
+	n := s.cfg.Reporter.From(err)
+	s.cfg.Reporter.Log(ctx, s.cfg.Logger, err, slog.String("path", path))
 	s.mu.Lock()
 	s.res.Notices = append(s.res.Notices, n)
 	s.res.Told = append(s.res.Told, message)
