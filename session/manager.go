@@ -357,7 +357,8 @@ func (m *Manager) Status() Status {
 }
 
 // Close stops the background goroutines, writes the file one last time,
-// and returns that write's error. After Close every check denies with
+// and returns that write's error. Re-grant requests and log records not
+// yet delivered are dropped. After Close every check denies with
 // ReasonClosed. Close is idempotent.
 func (m *Manager) Close() error {
 	m.closeOnce.Do(func() {

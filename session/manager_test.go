@@ -626,3 +626,39 @@ func TestLoggerRecordsSecurityEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestTombstoneDroppedAfterRetention(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newManager(t, session.Config{MaxTTL: time.Hour}, nil)
+		ctx := context.Background()
+		g := mustGrant(t, m, fileWrite, 10*time.Minute)
+		m.Revoke(ctx, fileWrite)
+
+		time.Sleep(time.Hour - time.Second)
+		checkReason(t, m, fileWrite, session.ReasonRevoked)
+		time.Sleep(time.Second + session.DefaultClockCheckInterval)
+		synctest.Wait()
+		checkReason(t, m, fileWrite, session.ReasonNotGranted)
+		if _, err := m.Extend(ctx, g.ID, time.Minute); !errors.Is(err, session.ErrNotFound) {
+			t.Errorf("Extend of a forgotten grant error = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestDeniedErrorMessage(t *testing.T) {
+	err := &session.DeniedError{
+		Scope:  session.Scope{Action: "file.write", Resource: "/tmp/a"},
+		Reason: session.ReasonCanceled,
+		Cause:  context.Canceled,
+	}
+	want := "session: permission denied for file.write:/tmp/a: canceled: context canceled"
+	if got := err.Error(); got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Error("DeniedError does not unwrap to its cause")
+	}
+	if errors.Is(err, session.ErrSessionExpired) {
+		t.Error("a canceled denial matches ErrSessionExpired")
+	}
+}
