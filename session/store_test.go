@@ -323,6 +323,12 @@ func TestParentIsFileDegradesThenRecovers(t *testing.T) {
 		mustGrant(t, m, fileWrite, time.Hour)
 		checkReason(t, m, fileWrite, session.ReasonGranted)
 
+		// Expiry holds while the grants live in memory only.
+		short := session.Scope{Action: "screen.click"}
+		mustGrant(t, m, short, time.Second)
+		time.Sleep(time.Second)
+		checkReason(t, m, short, session.ReasonExpired)
+
 		os.Remove(parent)
 		time.Sleep(session.DefaultRetryInterval)
 		synctest.Wait()
