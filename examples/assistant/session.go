@@ -88,7 +88,7 @@ func (a *assistant) runPlan(ctx context.Context) error {
 	}
 	n.Outcome(narrate.Row{Path: "session", Failure: "the plan had no permission, then it expired",
 		Recovery: "asked the user; granted, paused at expiry, granted again, resumed",
-		Told:     "permission needed; permission expired, grant again"})
+		Told:     "ERR-PermissionDenied, then ERR-SessionExpired: grant permission (again)"})
 	return nil
 }
 
@@ -101,7 +101,7 @@ func (a *assistant) requestGrant(ctx context.Context, mgr *session.Manager,
 	if err == nil {
 		return errors.New("a fresh session allowed screen control without a grant")
 	}
-	n.Failure("session", "the plan needs %s, which is not granted: %v", controlScope, err)
+	n.Failure("session", "the plan needs %s, which is not granted", controlScope)
 	a.tell(ctx, err, "The assistant needs your permission to control the screen "+
 		"for this task.")
 	if _, err := mgr.Grant(ctx, controlScope, ttl); err != nil {
@@ -152,9 +152,9 @@ func (a *assistant) runDegradedSession(ctx context.Context) error {
 		return fmt.Errorf("check after the grant's expiry in memory: got %v, want expired", err)
 	}
 	n.Recovery("session", "in memory the grant still expired on time: %v", err)
-	n.Outcome(narrate.Row{Path: "session", Failure: "session directory read-only",
+	n.Outcome(narrate.Row{Path: "session", Failure: "session directory not writable",
 		Recovery: "grants kept in memory, expiry still enforced",
-		Told:     "permissions cannot be saved"})
+		Told:     "ERR-StoreDegraded: permissions cannot be saved"})
 	return nil
 }
 

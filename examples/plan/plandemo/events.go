@@ -2,6 +2,7 @@ package plandemo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -31,14 +32,15 @@ func (s *scenario) narrate(e strategy.Event) {
 		n.Failure(path, "%s: %s did not finish within the step timeout of %s",
 			e.Step, e.Strategy, s.cfg.scaled(strategy.DefaultStepTimeout))
 	case strategy.EventPause:
-		n.Failure(path, "%s: paused because %v", e.Step, e.Err)
+		n.Failure(path, "%s: paused because %s", e.Step, pauseReason(e.Err))
 	case strategy.EventStepEnd:
 		s.narrateStepEnd(e)
 	case strategy.EventUndoEnd:
 		n.Recovery(path, "rolled back %s: %s", e.Step, e.Outcome)
 	case strategy.EventPlanEnd:
-		if e.Err != nil {
-			n.Failure(path, "plan aborted: %v", e.Err)
+		var aborted *strategy.PlanError
+		if errors.As(e.Err, &aborted) {
+			n.Failure(path, "plan aborted at step %s", aborted.Step)
 			s.tell(context.Background(), e.Err, fmt.Sprintf("I could not finish %q, so I undid the steps "+
 				"I had taken. Nothing was changed.", e.Plan))
 		}
@@ -52,6 +54,16 @@ func (s *scenario) narrateStepEnd(e strategy.Event) {
 	}
 	s.cfg.Narrator.Recovery(path, "%s only reads, so the plan continues without it", e.Step)
 	s.tell(context.Background(), e.Err, "Reading the totals took too long, so I continued without them.")
+}
+
+// pauseReason returns the reason of an environment change, in words the
+// user understands.
+func pauseReason(err error) string {
+	var changed *strategy.EnvironmentChangedError
+	if errors.As(err, &changed) {
+		return changed.Reason
+	}
+	return err.Error()
 }
 
 func readOnly(step string) bool { return step == "read-totals" }
@@ -92,7 +104,7 @@ func (s *scenario) summarize() {
 func (s *scenario) told(code string) string {
 	for i, n := range s.res.Notices {
 		if n.Code == code {
-			return fmt.Sprintf("%s: %q", code, s.res.Told[i])
+			return fmt.Sprintf("%s: %s", code, s.res.Told[i])
 		}
 	}
 	return "nothing"

@@ -349,7 +349,7 @@ func (s *scenario) summarize() {
 		if i >= len(s.res.Notices) {
 			return "nothing"
 		}
-		return fmt.Sprintf("%s: %q", s.res.Notices[i].Code, s.res.Told[i])
+		return fmt.Sprintf("%s: %s", s.res.Notices[i].Code, s.res.Told[i])
 	}
 	n := s.cfg.Narrator
 	n.Outcome(narrate.Row{Path: path, Failure: "a plugin file was tampered with",

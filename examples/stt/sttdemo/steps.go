@@ -17,7 +17,7 @@ func (s *scenario) steps() []step {
 		if c.Notice == nil {
 			return "nothing: the command ran"
 		}
-		return fmt.Sprintf("%s: %q", c.Notice.Code, c.Told)
+		return fmt.Sprintf("%s: %s", c.Notice.Code, c.Told)
 	}
 	return []step{{
 		phrase: "open the quarterly report",
