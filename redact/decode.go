@@ -47,9 +47,6 @@ func (r *Redactor) decodeBase64(s string, start, end int, depth int) (span, bool
 		return span{}, false
 	}
 	run := s[start:end]
-	if hexOnly(run[:20]) {
-		return span{}, false // an id or a hash, not encoded text
-	}
 	if k := strings.LastIndexByte(strings.TrimRight(run, "="), '='); k >= 0 {
 		// "data=eyJ...": the value after the last '=' is the candidate.
 		run = run[k+1:]
@@ -57,6 +54,9 @@ func (r *Redactor) decodeBase64(s string, start, end int, depth int) (span, bool
 		if len(run) < 20 {
 			return span{}, false
 		}
+	}
+	if hexOnly(run[:20]) {
+		return span{}, false // an id or a hash, not encoded text
 	}
 	var head [48]byte
 	if d, ok := decodeB64(head[:0], run[:min(len(run), 64)]); !ok || !mostlyText(d) {

@@ -31,12 +31,12 @@
 //  3. Structures: URL user info and query parameters, Authorization and
 //     Cookie headers, DSNs (postgres://user:pass@host, user:pass@tcp(host),
 //     "host=db password=x"), PEM private-key blocks.
-//  4. Token formats with a fixed prefix: OpenAI (sk-, sk-proj-), Anthropic
-//     (sk-ant-), Google (AIza), Hugging Face (hf_), GitHub (ghp_, gho_,
-//     github_pat_, ...), GitLab (glpat-), Slack (xoxb-, ...), AWS access key
-//     ids (AKIA, ASIA), Stripe (sk_live_, rk_live_, ...), JWTs (eyJ...),
-//     bearer and basic credentials, and Deepgram keys after "Token" or
-//     "deepgram". A token ends where its alphabet ends, so the punctuation
+//  4. Token formats with a fixed prefix. These are OpenAI (sk-, sk-proj-),
+//     Anthropic (sk-ant-), Google (AIza), Hugging Face (hf_), GitHub (ghp_,
+//     gho_, github_pat_, ...), GitLab (glpat-), Slack (xoxb-, ...), AWS
+//     access key ids (AKIA, ASIA), Stripe (sk_live_, rk_live_, ...) and JWTs
+//     (eyJ...). Bearer and basic credentials count too, and so do Deepgram
+//     keys after "Token" or "deepgram". A token ends where its alphabet ends, so the punctuation
 //     after it stays.
 //  5. Base64 and percent-encoded spans are decoded, within bounds, and
 //     redacted whole when the decoding holds a secret.

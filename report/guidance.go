@@ -1,7 +1,7 @@
 package report
 
-// builtinGuidance tells the user what to do about each code the packages
-// of this module return.
+// builtinGuidance is the advice shown for each code that the packages of
+// this module return.
 var builtinGuidance = map[string]string{
 	CodeInternal: "Something unexpected went wrong. Try again; if it keeps " +
 		"happening, report the code and the time it happened.",
