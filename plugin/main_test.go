@@ -98,6 +98,13 @@ func runHelper(mode string) int {
 		fmt.Fprint(os.Stderr, "END")
 		reply(true)
 		in.Scan()
+	case "hang":
+		// Requests are read, so that none blocks, and copied to standard
+		// error, but never replied to.
+		for in.Scan() {
+			os.Stderr.Write(append(in.Bytes(), '\n'))
+		}
+		time.Sleep(time.Hour)
 	default:
 		fmt.Fprintf(os.Stderr, "helper: unknown mode %q\n", mode)
 		return 2

@@ -34,8 +34,10 @@ type Process struct {
 	stderr          *tailBuffer
 	readersDone     sync.WaitGroup
 
-	// callMu serialises calls.
-	callMu sync.Mutex
+	// turn holds one token. A Call takes it before sending its request
+	// and returns it after the reply, so calls are serialised and a
+	// waiting Call can still give up when its context ends.
+	turn chan struct{}
 
 	// stopOnce records the first reason to stop in cause and stopErr, and
 	// closes stopped. Fields written inside it are read only after it.
@@ -135,6 +137,7 @@ func (p *Plugin) launch() (*Process, error) {
 		plugin: p, cmd: cmd, pid: cmd.Process.Pid, work: work,
 		stdin: pp.stdinW, stdout: pp.stdoutR, stderrR: pp.stderrR,
 		replies: make(chan []byte, 1),
+		turn:    make(chan struct{}, 1),
 		stderr:  newTailBuffer(orDefault(cfg.MaxStderrBytes, DefaultMaxStderrBytes)),
 		stopped: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -198,7 +201,12 @@ func (pr *Process) Done() <-chan struct{} { return pr.done }
 // reply to the next request. The error is then a *RunError with
 // OutcomeTimeout or OutcomeCanceled. A reply that does not decode into
 // resp, or output sent before the request, stops the process too. A Call
-// after Close returns ErrClosed.
+// after Close returns ErrClosed. A Call whose context ends while it waits
+// for an earlier call returns the context's error and stops nothing.
+//
+// NOTE: requests carry no id, so a second reply to one request that
+// arrives only after the next request was sent is taken as that
+// request's reply.
 func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -207,8 +215,18 @@ func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	if err != nil {
 		return fmt.Errorf("plugin: encode request: %w", err)
 	}
-	pr.callMu.Lock()
-	defer pr.callMu.Unlock()
+	select {
+	case pr.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-pr.turn }()
+	// A context that ended while this call waited for its turn stops
+	// nothing, because no request was sent.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
 	select {
 	case <-pr.stopped:
 		return pr.wait()
