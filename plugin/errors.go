@@ -19,8 +19,9 @@ var (
 	// killed by a signal the host did not send.
 	ErrCrashed = errors.New("plugin: plugin process crashed")
 	// ErrMalformedReply matches a *RunError for a reply that is not one
-	// line of valid JSON within the size limit, or output that no request
-	// asked for.
+	// line of valid JSON within the size limit, for output that no
+	// request asked for, or for standard output closed while the process
+	// runs.
 	ErrMalformedReply = errors.New("plugin: malformed reply")
 	// ErrStartFailed matches a *RunError for a process that could not be
 	// started for a reason other than a missing dependency.

@@ -105,6 +105,10 @@ func runHelper(mode string) int {
 			os.Stderr.Write(append(in.Bytes(), '\n'))
 		}
 		time.Sleep(time.Hour)
+	case "close-stdout":
+		in.Scan()
+		out.Close()
+		time.Sleep(time.Hour)
 	default:
 		fmt.Fprintf(os.Stderr, "helper: unknown mode %q\n", mode)
 		return 2

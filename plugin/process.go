@@ -230,7 +230,10 @@ func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	select {
 	case <-pr.stopped:
 		return pr.wait()
-	case <-pr.replies:
+	case _, ok := <-pr.replies:
+		if !ok {
+			return pr.outputClosed()
+		}
 		// A line that arrived before the request cannot be its reply.
 		pr.terminate(causeMalformed, errors.New("output that no request asked for"))
 		return pr.wait()
@@ -244,7 +247,7 @@ func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	}
 	reply, ok := <-pr.replies
 	if !ok {
-		return pr.wait()
+		return pr.outputClosed()
 	}
 	if resp == nil {
 		if !json.Valid(reply) {
@@ -265,6 +268,20 @@ func contextCause(ctx context.Context) stopCause {
 		return causeTimeout
 	}
 	return causeCanceled
+}
+
+// outputClosed waits for the process after its standard output ended. A
+// process that closed its output but keeps running can never reply, so
+// it is stopped after the grace period instead of being waited for.
+func (pr *Process) outputClosed() error {
+	t := time.NewTimer(pr.plugin.loader.grace())
+	defer t.Stop()
+	select {
+	case <-pr.done:
+	case <-t.C:
+		pr.terminate(causeMalformed, errors.New("standard output closed while the process runs"))
+	}
+	return pr.wait()
 }
 
 // wait blocks until the process is gone and returns the error a call
