@@ -105,9 +105,35 @@ func runHelper(mode string) int {
 			os.Stderr.Write(append(in.Bytes(), '\n'))
 		}
 		time.Sleep(time.Hour)
+	case "deaf":
+		// Standard input is never read.
+		time.Sleep(time.Hour)
 	case "close-stdout":
 		in.Scan()
 		out.Close()
+		time.Sleep(time.Hour)
+	case "exit-early":
+		in.Scan()
+		return 0
+	case "fork-many":
+		children := make([]int, 16)
+		for i := range children {
+			children[i] = spawnHelper("sleep", nil)
+		}
+		in.Scan()
+		reply(children)
+		time.Sleep(time.Hour)
+	case "escape-group":
+		// The child starts a session of its own, leaving the process
+		// group, and keeps standard output open.
+		cmd := exec.Command(os.Args[0], helperArg, "sleep")
+		cmd.Stdout = os.Stdout
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			return 4
+		}
+		in.Scan()
+		reply(cmd.Process.Pid)
 		time.Sleep(time.Hour)
 	default:
 		fmt.Fprintf(os.Stderr, "helper: unknown mode %q\n", mode)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,11 @@ type Process struct {
 	// waiting Call can still give up when its context ends.
 	turn chan struct{}
 
+	// sent counts the requests written and delivered the reply lines
+	// handed to Call, so that finish can tell a process that exited while
+	// a request waited for its reply.
+	sent, delivered atomic.Int64
+
 	// stopOnce records the first reason to stop in cause and stopErr, and
 	// closes stopped. Fields written inside it are read only after it.
 	stopOnce sync.Once
@@ -52,6 +58,8 @@ type Process struct {
 	event  RunEvent
 	runErr error
 }
+
+var errExitedBeforeReply = errors.New("process exited before replying")
 
 type stopCause int
 
@@ -241,6 +249,7 @@ func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	}
 	stop := context.AfterFunc(ctx, func() { pr.terminate(contextCause(ctx), context.Cause(ctx)) })
 	defer stop()
+	pr.sent.Add(1)
 	if _, err := pr.stdin.Write(append(line, '\n')); err != nil {
 		pr.terminate(causeExited, nil)
 		return pr.wait()
@@ -296,7 +305,7 @@ func (pr *Process) wait() error {
 	}
 	return &RunError{
 		Plugin: pr.plugin.manifest.ID, Outcome: OutcomeCrashed, ExitCode: pr.event.ExitCode,
-		Err: errors.New("process exited before replying"),
+		Err: errExitedBeforeReply,
 	}
 }
 
@@ -395,6 +404,10 @@ func (pr *Process) finish(killed bool) {
 		Plugin: m.ID, Version: m.Version, ExitCode: code, Killed: killed,
 		Outcome: pr.outcome(code), Duration: time.Since(pr.start),
 	}
+	if pr.cause == causeExited && pr.sent.Load() > pr.delivered.Load() {
+		ev.Outcome = OutcomeCrashed
+		pr.stopErr = errExitedBeforeReply
+	}
 	if ev.Outcome != OutcomeOK {
 		pr.runErr = &RunError{Plugin: m.ID, Outcome: ev.Outcome, ExitCode: code, Signal: sig, Err: pr.stopErr}
 		ev.Err = pr.runErr
@@ -455,6 +468,7 @@ func (pr *Process) readReplies() {
 		if err == nil {
 			select {
 			case pr.replies <- reply:
+				pr.delivered.Add(1)
 				continue
 			default:
 				err = errors.New("output that no request asked for")

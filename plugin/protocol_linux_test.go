@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,5 +63,183 @@ func TestQueuedCallHonoursContext(t *testing.T) {
 	pr.Close()
 	if err := <-first; !errors.Is(err, plugin.ErrClosed) {
 		t.Errorf("first Call after Close: err = %v, want ErrClosed", err)
+	}
+}
+
+// TestCallAfterStdoutClosed checks that a Call does not wait forever on
+// a process that closed its standard output but keeps running.
+func TestCallAfterStdoutClosed(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "close-stdout")
+	var err error
+	within(t, 5*time.Second, "Call to a process without standard output", func() {
+		err = pr.Call(context.Background(), "hello", nil)
+	})
+	if !errors.Is(err, plugin.ErrMalformedReply) {
+		t.Errorf("Call: err = %v, want ErrMalformedReply", err)
+	}
+	waitGone(t, pr.Pid())
+	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeMalformed {
+		t.Errorf("run events = %+v, want one malformed run", runs)
+	}
+}
+
+// TestExitBeforeReplyIsCrash checks that a process that exits with status
+// 0 while a Call waits for its reply is reported as crashed, by the Call,
+// by Close and by the run event alike.
+func TestExitBeforeReplyIsCrash(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "exit-early")
+	err := pr.Call(context.Background(), "hello", nil)
+	if !errors.Is(err, plugin.ErrCrashed) {
+		t.Errorf("Call: err = %v, want ErrCrashed", err)
+	}
+	if err := pr.Close(); !errors.Is(err, plugin.ErrCrashed) {
+		t.Errorf("Close: err = %v, want ErrCrashed", err)
+	}
+	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeCrashed || runs[0].ExitCode != 0 {
+		t.Errorf("run events = %+v, want one crashed run with exit code 0", runs)
+	}
+}
+
+// TestCleanExitAfterReplyIsOK checks the other side of the line: a
+// process that exits with status 0 after replying ended cleanly.
+func TestCleanExitAfterReplyIsOK(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "env")
+	if err := pr.Call(context.Background(), "env", nil); err != nil {
+		t.Fatalf("Call: %v", err)
+	}
+	if err := pr.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeOK {
+		t.Errorf("run events = %+v, want one ok run", runs)
+	}
+}
+
+// TestDeafPluginLargeRequest checks that a request larger than the pipe
+// buffer, sent to a process that never reads, ends at the deadline.
+func TestDeafPluginLargeRequest(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "deaf")
+	// The request is four times the 64 KiB Linux pipe buffer, and the
+	// deadline leaves time to encode it, so the call blocks writing it.
+	req := strings.Repeat("x", 256<<10)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	var err error
+	within(t, 5*time.Second, "Call blocked writing its request", func() {
+		err = pr.Call(ctx, req, nil)
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Call: err = %v, want context.DeadlineExceeded", err)
+	}
+	waitGone(t, pr.Pid())
+	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeTimeout {
+		t.Errorf("run events = %+v, want one timeout run", runs)
+	}
+}
+
+// TestManyChildrenGone checks that every child in the process group is
+// gone after Close.
+func TestManyChildrenGone(t *testing.T) {
+	l, _ := newLoader(t, nil)
+	pr := startHelper(t, l, "fork-many")
+	var children []int
+	if err := pr.Call(context.Background(), "children", &children); err != nil {
+		t.Fatalf("Call: %v", err)
+	}
+	if err := pr.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	for _, pid := range children {
+		waitGone(t, pid)
+	}
+}
+
+// TestEscapedChildDoesNotHangClose checks the documented limit of the
+// group kill: a child that left the group survives it, but Close still
+// returns soon after the grace period, its pipes closed.
+func TestEscapedChildDoesNotHangClose(t *testing.T) {
+	l, _ := newLoader(t, nil)
+	pr := startHelper(t, l, "escape-group")
+	var child int
+	if err := pr.Call(context.Background(), "pid", &child); err != nil {
+		t.Fatalf("Call: %v", err)
+	}
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
+	start := time.Now()
+	within(t, 5*time.Second, "Close with an escaped child holding stdout", func() { pr.Close() })
+	if elapsed := time.Since(start); elapsed > testGrace+2*time.Second {
+		t.Errorf("Close took %v, want about the %v grace period", elapsed, testGrace)
+	}
+}
+
+// TestCloseConcurrentWithCalls runs Close twice and Calls at once; every
+// call ends with a reply or ErrClosed.
+func TestCloseConcurrentWithCalls(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "echo")
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			var got int
+			err := pr.Call(context.Background(), i, &got)
+			if err != nil && !errors.Is(err, plugin.ErrClosed) {
+				t.Errorf("Call %d: err = %v, want nil or ErrClosed", i, err)
+			}
+			if err == nil && got != i {
+				t.Errorf("Call %d replied %d", i, got)
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			if err := pr.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if runs := rec.runEvents(); len(runs) != 1 {
+		t.Errorf("got %d run events, want 1", len(runs))
+	}
+}
+
+// TestStartRacingCancel cancels the context while Start runs: each Start
+// that returns a process reports exactly one run, and the process ends.
+func TestStartRacingCancel(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	dir := writePlugin(t, testKey(1), newManifest("helper", "1.0.0"), "echo")
+	p, err := l.Load(context.Background(), dir, plugin.Ref{ID: "helper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	const starts = 5
+	for i := range starts {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(time.Duration(i) * time.Millisecond)
+			cancel()
+		}()
+		pr, err := p.Start(ctx)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Start %d: err = %v, want nil or context.Canceled", i, err)
+			}
+			continue
+		}
+		<-pr.Done()
+		if err := pr.Close(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Close %d: err = %v", i, err)
+		}
+		waitGone(t, pr.Pid())
+	}
+	for _, ev := range rec.runEvents() {
+		if ev.Outcome != plugin.OutcomeCanceled && ev.Outcome != plugin.OutcomeOK {
+			t.Errorf("run event outcome %v, want canceled", ev.Outcome)
+		}
 	}
 }
