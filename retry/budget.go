@@ -28,7 +28,9 @@ type BudgetConfig struct {
 
 // Budget is a token bucket of retries shared by calls, so that retries
 // cannot multiply the load on a service during an outage. Each call that
-// uses it deposits Ratio tokens, and each retry takes one token. The bucket
+// uses it deposits Ratio tokens when it makes its first attempt, and each
+// retry takes one token. A call stopped before its first attempt, by a
+// [Gate] or its context, deposits nothing. The bucket
 // also refills at MinPerSecond tokens a second, and it holds at most Burst.
 // A retry that finds less than one token stops its call with
 // [ReasonBudgetExhausted]: the client, not the server, decided.

@@ -173,3 +173,33 @@ func TestGateWaitEndsWithContext(t *testing.T) {
 		}
 	})
 }
+
+// TestGateRejectionEarnsNoBudget checks that a call the gate stops before
+// its first attempt adds nothing to a shared budget: it sent no request, so
+// it must not earn retries for calls that do.
+func TestGateRejectionEarnsNoBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustBudget(t, retry.BudgetConfig{Ratio: 0.5, MinPerSecond: 1e-9, Burst: 10})
+		g := mustGate(t, 0)
+		attempts := 0
+		// Each of these calls deposits 0.5 and spends 1 on its one retry, so
+		// the budget is no longer full and a deposit would show.
+		for range 5 {
+			retry.Do(t.Context(), failing(errUnavailable, &attempts), fixed(t, 0, 1),
+				retry.WithBudget(b), retry.WithClassifier(func(error) bool { return true }))
+		}
+		closeGate(t, g, 10*time.Second)
+		before := b.Tokens(time.Now())
+		for range 3 {
+			err := retry.Do(t.Context(), failing(errUnavailable, &attempts),
+				retry.WithBudget(b), retry.WithGate(g))
+			if e := asError(t, err); e.Reason != retry.ReasonQueueFull {
+				t.Fatalf("Do() = %v, want the gate to stop it", err)
+			}
+		}
+		if got := b.Tokens(time.Now()); got != before {
+			t.Errorf("Tokens() = %v after 3 calls the gate stopped, want %v as before",
+				got, before)
+		}
+	})
+}

@@ -81,15 +81,17 @@ func run(parent context.Context, op func(context.Context) error, cfg config) err
 		c.ctx, cancel = context.WithTimeoutCause(parent, cfg.maxElapsed, ErrTimeBudgetExhausted)
 		defer cancel()
 	}
-	if cfg.budget != nil {
-		cfg.budget.deposit()
-	}
 	var err error // of the previous attempt
 	for attempt := 1; ; attempt++ {
 		if cfg.gate != nil {
 			if stop := c.passGate(attempt-1, err); stop != nil {
 				return stop
 			}
+		}
+		if attempt == 1 && cfg.budget != nil {
+			// Only a call that reaches its first attempt adds load, so only
+			// such a call earns retries.
+			cfg.budget.deposit()
 		}
 		err = c.attempt(op)
 		if err == nil {
