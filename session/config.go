@@ -104,7 +104,8 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 // Hooks are optional callbacks for metrics and auditing. Each is called
-// without any lock held. A hook that panics is recovered: in Check the
+// without any lock held, so a hook may call the Manager's methods, except
+// Close, which waits for the goroutines that run some hooks. A hook that panics is recovered: in Check the
 // decision becomes a denial with ReasonInternal, and in Grant or Extend the
 // grant is revoked and an error returned, so a failing hook never widens
 // access.
