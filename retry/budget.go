@@ -30,8 +30,8 @@ type BudgetConfig struct {
 // cannot multiply the load on a service during an outage. Each call that
 // uses it deposits Ratio tokens when it makes its first attempt, and each
 // retry takes one token. A call stopped before its first attempt, by a
-// [Gate] or its context, deposits nothing. The bucket
-// also refills at MinPerSecond tokens a second, and it holds at most Burst.
+// [Gate] or its context, deposits nothing. The bucket also refills at
+// MinPerSecond tokens a second, and it holds at most Burst.
 // A retry that finds less than one token stops its call with
 // [ReasonBudgetExhausted]: the client, not the server, decided.
 //
