@@ -138,9 +138,10 @@ type Error struct {
 	MaxRetryAfter time.Duration
 
 	// ContextCause is context.Cause of the call's context when the context
-	// ended the call, context.DeadlineExceeded when the call stopped
-	// because its deadline would pass before the next attempt, and nil
-	// otherwise.
+	// ended the call, and nil when it did not. When the call stopped
+	// because its deadline would pass before the next attempt, it is
+	// context.DeadlineExceeded, or ErrTimeBudgetExhausted for the end of
+	// the time budget.
 	ContextCause error
 
 	// contextErr is ctx.Err() when it differs from ContextCause, so that
