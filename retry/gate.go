@@ -13,6 +13,11 @@ import (
 // calls wait at once; one more stops at once with [ReasonQueueFull]. Waits
 // at the gate are not retries: they call no hook and take no budget.
 //
+// A request above a call's maximum ([WithMaxRetryAfter]) closes the gate
+// too, so until it passes every call sharing the gate stops before its
+// next attempt with [ReasonRetryAfterTooLong], unless its own maximum is
+// higher. When the gate opens, the calls waiting at it all go on at once.
+//
 // A Gate is safe for concurrent use. Pass it to calls with [WithGate].
 type Gate struct {
 	maxWaiting int

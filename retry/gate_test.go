@@ -203,3 +203,37 @@ func TestGateRejectionEarnsNoBudget(t *testing.T) {
 		}
 	})
 }
+
+func TestGateClosedByRequestAboveMaximum(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 10)
+		attempts := 0
+		err := retry.Do(t.Context(), failing(hintError{2 * time.Hour}, &attempts),
+			retry.WithGate(g))
+		if e := asError(t, err); e.Reason != retry.ReasonRetryAfterTooLong {
+			t.Fatalf("first call: Reason = %v, want %v", e.Reason, retry.ReasonRetryAfterTooLong)
+		}
+		if want := time.Now().Add(2 * time.Hour); !g.OpenAt().Equal(want) {
+			t.Errorf("OpenAt() = %v, want %v", g.OpenAt(), want)
+		}
+
+		err = retry.Do(t.Context(), failing(errUnavailable, &attempts), retry.WithGate(g))
+		e := asError(t, err)
+		if e.Reason != retry.ReasonRetryAfterTooLong || e.Attempts != 0 {
+			t.Errorf("second call: Do() = %v, want ReasonRetryAfterTooLong before any attempt",
+				err)
+		}
+		if e.RetryAfter != 2*time.Hour {
+			t.Errorf("second call: RetryAfter = %v, want the 2h0m0s left", e.RetryAfter)
+		}
+
+		err = retry.Do(t.Context(), func(context.Context) error { return nil },
+			retry.WithGate(g), retry.WithMaxRetryAfter(3*time.Hour))
+		if err != nil {
+			t.Errorf("call with a 3h maximum: Do() = %v, want nil after waiting", err)
+		}
+		if attempts != 1 {
+			t.Errorf("operation ran %d times in all, want 1", attempts)
+		}
+	})
+}
