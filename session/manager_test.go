@@ -662,3 +662,28 @@ func TestDeniedErrorMessage(t *testing.T) {
 		t.Error("a canceled denial matches ErrSessionExpired")
 	}
 }
+
+func TestHooksMayCallManager(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m *session.Manager
+		var checked atomic.Int32
+		m = newManager(t, session.Config{Hooks: session.Hooks{
+			OnEnd: func(e session.EndEvent) {
+				if !m.Check(context.Background(), e.Grant.Scope).Allowed {
+					checked.Add(1)
+				}
+			},
+			// The user agrees at once to every request.
+			OnRegrant: func(r session.RegrantRequest) {
+				m.Grant(context.Background(), r.Scope, time.Minute)
+			},
+		}}, nil)
+		mustGrant(t, m, fileWrite, time.Minute)
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := checked.Load(); got != 1 {
+			t.Errorf("OnEnd saw %d denials, want 1", got)
+		}
+		checkReason(t, m, fileWrite, session.ReasonGranted)
+	})
+}
