@@ -88,10 +88,11 @@ type Config struct {
 	OnRun func(RunEvent)
 }
 
-// Limits are resource limits applied to a plugin process before it runs
-// its first instruction (on Linux). A zero field selects the default named
-// beside it; a negative field removes that limit. Core dumps are always
-// disabled.
+// Limits are resource limits of a plugin process. On Linux they are in
+// place before it runs its first instruction, unless the host may not
+// trace its child (ptrace); then they are set right after it starts. A
+// zero field selects the default named beside it; a negative field
+// removes that limit. Core dumps are always disabled.
 type Limits struct {
 	// CPUTime is the CPU time after which the process gets SIGXCPU, and
 	// SIGKILL one second later. Zero means DefaultCPUTime.

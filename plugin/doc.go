@@ -38,9 +38,11 @@
 // group, in a private working directory, with only the allowlisted
 // environment variables, with core dumps disabled and CPU time, address
 // space and open files limited. On Linux the limits are in place before
-// the process runs its first instruction. Requests and replies are single
-// lines of JSON on standard input and output; standard error is kept,
-// bounded, for the host to redact and log.
+// the process runs its first instruction. Where the host may not trace
+// its child (ptrace), as under some container profiles, they are set
+// right after it starts instead. Requests and replies are single lines of
+// JSON on standard input and output; standard error is kept, bounded,
+// for the host to redact and log.
 //
 // When a context ends or [Process.Close] is called, the process group
 // gets SIGTERM and, after Config.Grace, SIGKILL. When the process exits,
@@ -54,10 +56,6 @@
 // so the signature check is what keeps such a plugin out. Running plugins is
 // implemented for Linux only, while verification works on every platform.
 //
-// BUG(plugin): a descendant that leaves the process group (with setsid or
-// setpgid) escapes the group kill; only its pipes are closed after the
-// grace period. Containing it would need a cgroup or PID namespace.
-//
 // # Concurrency
 //
 // A Loader and a Plugin are safe for concurrent use. A Process serialises
@@ -65,3 +63,7 @@
 // without any lock held: OnVerify on the goroutine of the Verify or Load
 // call, OnRun on the goroutine that supervises the process.
 package plugin
+
+// BUG(plugin): a descendant that leaves the process group (with setsid or
+// setpgid) escapes the group kill; only its pipes are closed after the
+// grace period. Containing it would need a cgroup or PID namespace.
