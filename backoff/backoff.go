@@ -80,7 +80,8 @@ func (j Jitter) String() string {
 
 // Config is the plain-data description of a schedule. The zero value is an
 // exponential schedule from 1 s doubling without a cap or a retry limit,
-// with no jitter.
+// with no jitter. [New] rejects an invalid value in any field, even one
+// that the Kind ignores, such as a Multiplier below 1 for KindLinear.
 type Config struct {
 	// Kind is the growth curve. Zero means KindExponential.
 	Kind Kind

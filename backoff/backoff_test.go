@@ -37,6 +37,10 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"negative multiplier", backoff.Config{Multiplier: -2}, "Multiplier"},
 		{"NaN multiplier", backoff.Config{Multiplier: math.NaN()}, "Multiplier"},
 		{"infinite multiplier", backoff.Config{Multiplier: math.Inf(1)}, "Multiplier"},
+		{"multiplier below one, linear", backoff.Config{Kind: backoff.KindLinear,
+			Multiplier: 0.5}, "Multiplier"},
+		{"negative step, constant", backoff.Config{Kind: backoff.KindConstant, Step: -1},
+			"Step"},
 		{
 			"decorrelated without initial",
 			backoff.Config{Kind: backoff.KindLinear, Jitter: backoff.JitterDecorrelated},
