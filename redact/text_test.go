@@ -82,6 +82,8 @@ func TestTokenFalsePositives(t *testing.T) {
 		"sk-learn is a library; ask-me-anything; risk-free",
 		"the token was rejected; use basic authentication or a bearer token",
 		"AKIA is a prefix, AIza too, hf_ and ghp_ alone are not keys",
+		"sk_live_x, xoxb-1, glpat-short, github_pat_1 and sk-ant-x are too short",
+		"AKIAIOSFODNN7EXAMPLEX has one character too many for an access key id",
 		"time=2024-01-02T15:04:05.000Z level=INFO msg=\"served\" status=200 bytes=512",
 		"token_count=1532 max_tokens=4096 public_key=ssh-ed25519 password_file=/run/pw",
 		"eyJ alone is not a JWT, nor is eyJhbGciOi.short",
@@ -246,5 +248,16 @@ func TestConfigKeysAndOmitRule(t *testing.T) {
 	want := "user_ssn=[REDACTED] session_label=blue password=[REDACTED]"
 	if got := r.String(in); got != want {
 		t.Errorf("String(%q) = %q, want %q", in, got, want)
+	}
+}
+
+func TestBytes(t *testing.T) {
+	in := []byte("password=hunter2")
+	got := redact.Bytes(in)
+	if string(got) != "password=[REDACTED:key]" {
+		t.Errorf("Bytes(%q) = %q", in, got)
+	}
+	if string(in) != "password=hunter2" {
+		t.Errorf("Bytes modified its input: %q", in)
 	}
 }
