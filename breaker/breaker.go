@@ -107,8 +107,11 @@ func (b *Breaker) transition(_ string, from, to gobreaker.State) {
 	ev := StateChange{Name: b.name, From: stateFrom(from), To: stateFrom(to), At: now}
 	switch ev.To {
 	case StateOpen:
-		b.rejection.Store(&OpenError{Service: b.name, State: StateOpen,
-			RetryAt: now.Add(b.set.openTimeout)})
+		// gobreaker moves to half-open only once the time is after the
+		// end of the open period, so the first instant it admits a
+		// probe is 1 ns later.
+		retryAt := now.Add(b.set.openTimeout).Add(time.Nanosecond)
+		b.rejection.Store(&OpenError{Service: b.name, State: StateOpen, RetryAt: retryAt})
 	case StateHalfOpen:
 		b.gate.reset(uint32(seq))
 		b.rejection.Store(&OpenError{Service: b.name, State: StateHalfOpen})

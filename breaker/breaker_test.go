@@ -476,7 +476,8 @@ func TestOpenErrorDescribesRejection(t *testing.T) {
 		assert.ErrorIs(t, err, breaker.ErrOpen)
 		assert.Equal(t, "openai", oe.Service)
 		assert.Equal(t, breaker.StateOpen, oe.State)
-		assert.WithinDuration(t, time.Now().Add(breaker.DefaultOpenTimeout), oe.RetryAt, 0)
+		assert.WithinDuration(t, time.Now().Add(breaker.DefaultOpenTimeout+time.Nanosecond),
+			oe.RetryAt, 0)
 		assert.Equal(t, "ERR-CircuitOpen", oe.Code())
 		assert.False(t, classify.Retryable(err), "classify.Retryable(rejection)")
 		assert.Contains(t, err.Error(), `"openai"`)
@@ -628,4 +629,27 @@ func TestLongestWindowRuns(t *testing.T) {
 	require.NoError(t, b.Execute(t.Context(), succeed))
 	assert.ErrorIs(t, b.Execute(t.Context(), fail), errService)
 	assert.Equal(t, uint32(2), b.Counts().Requests, "requests")
+}
+
+func TestCallAtRetryAtAdmitted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.Config{ConsecutiveFailures: 1, ProbeTimeout: time.Second})
+		trip(t, b, 1)
+		oe := errorAs(b.Execute(t.Context(), succeed))
+		require.NotNil(t, oe, "rejection while open")
+		time.Sleep(time.Until(oe.RetryAt))
+		assert.Equal(t, breaker.StateHalfOpen, b.State(), "state at RetryAt")
+
+		// A probe that times out opens the breaker again; its RetryAt
+		// must hold too.
+		err := b.Execute(t.Context(), func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		oe = errorAs(b.Execute(t.Context(), succeed))
+		require.NotNil(t, oe, "rejection after the probe timed out")
+		time.Sleep(time.Until(oe.RetryAt))
+		assert.NoError(t, b.Execute(t.Context(), succeed), "call at RetryAt")
+	})
 }

@@ -31,9 +31,11 @@ type OpenError struct {
 	// State is StateOpen, or StateHalfOpen when the breaker is probing and
 	// every probe slot is in use.
 	State State
-	// RetryAt is when the open period ends and the next probe is admitted.
-	// It is zero for a half-open rejection, because a slot frees as soon as
-	// a running probe ends, within Config.ProbeTimeout.
+	// RetryAt is the first instant at which the breaker admits a probe:
+	// Config.OpenTimeout plus 1 ns after it opened. A call made at RetryAt
+	// or later is not rejected for this open period. RetryAt is zero for a
+	// half-open rejection, because a slot frees as soon as a running probe
+	// ends, within Config.ProbeTimeout.
 	RetryAt time.Time
 }
 
