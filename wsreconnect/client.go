@@ -133,15 +133,20 @@ func checkType(messageType int) error {
 }
 
 // Close stops the client. If a connection is up, it sends a close frame
-// (1000) and waits for the server's reply until ctx ends. It cancels any
-// backoff wait, dial or OnConnect hook in progress, and rejects queued
-// messages with ErrClosed. No dial starts after Close returns, and later
-// sends return ErrClosed.
+// (1000) and waits for the server's reply until ctx ends, and at most
+// Config.ReadTimeout. It cancels any backoff wait, dial or OnConnect hook
+// in progress, and rejects queued messages with ErrClosed. No dial starts
+// after Close returns, and later sends return ErrClosed.
 //
 // Close returns nil once every goroutine of the client has returned. If
 // ctx ends first, Close returns ctx's error and the remaining goroutines
 // return shortly after, as soon as the hooks they are running return. Close
 // is idempotent: later calls wait in the same way.
+//
+// A hook or OnMessage may call Close, but the client's goroutines cannot
+// return until that call does: pass a context that ends, such as the
+// OnConnect hook's own, or call Close from a new goroutine. With
+// context.Background it waits forever.
 func (c *Client) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()

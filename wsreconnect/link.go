@@ -263,8 +263,9 @@ func (l *link) failWrite(err error) {
 }
 
 // closeGracefully sends a close frame and waits for the server's reply
-// until the context given to Close ends. The reader's read deadline bounds
-// the wait too, because a server that never replies stops sending frames.
+// until the context given to Close ends, and at most ReadTimeout. The
+// reader's deadline alone would not bound the wait, because a server that
+// keeps sending data without replying renews it.
 func (c *Client) closeGracefully(l *link) {
 	l.fail(ReasonLocalClose, 0, nil)
 	c.mu.Lock()
@@ -281,9 +282,12 @@ func (c *Client) closeGracefully(l *link) {
 	if err := l.ws.WriteControl(websocket.CloseMessage, msg, deadline); err != nil {
 		return
 	}
+	t := time.NewTimer(c.cfg.ReadTimeout)
+	defer t.Stop()
 	select {
 	case <-l.readerDone:
 	case <-ctx.Done():
+	case <-t.C:
 	}
 }
 
