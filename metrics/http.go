@@ -41,6 +41,15 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	return resp, err
 }
 
+// CloseIdleConnections closes the idle connections of the wrapped
+// transport, if it has such a method, so that http.Client's method of the
+// same name still reaches it.
+func (t *countingTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 func failed(req *http.Request, resp *http.Response, err error) bool {
 	if err != nil {
 		return !errors.Is(req.Context().Err(), context.Canceled)

@@ -3,8 +3,10 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -268,4 +270,50 @@ func TestNewRejectsInvalidNamespace(t *testing.T) {
 	}
 	_, err := metrics.New(reg, metrics.Options{Namespace: "cowork:assistant_2"})
 	assert.NoError(t, err)
+}
+
+func TestRoundTripperClosesIdleConnections(t *testing.T) {
+	m, _ := newMetrics(t, metrics.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	transport := &http.Transport{}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: m.RoundTripper("openai", transport)}
+
+	// get sends a request and reports whether it reused a connection.
+	get := func() bool {
+		var reused bool
+		trace := &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused },
+		}
+		ctx := httptrace.WithClientTrace(t.Context(), trace)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		return reused
+	}
+	get()
+	client.CloseIdleConnections()
+	assert.False(t, get(), "request after CloseIdleConnections reused a connection")
+}
+
+// emptyTransport breaks the http.RoundTripper contract by returning
+// neither a response nor an error.
+type emptyTransport struct{}
+
+func (emptyTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, nil }
+
+func TestRoundTripperCountsEmptyResultAsError(t *testing.T) {
+	m, reg := newMetrics(t, metrics.Options{Services: []string{"openai"}})
+	client := &http.Client{Transport: m.RoundTripper("openai", emptyTransport{})}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://127.0.0.1/", nil)
+	require.NoError(t, err)
+	_, err = client.Do(req)
+	require.Error(t, err, "http.Client rejects a nil response without an error")
+	assert.Equal(t, 1.0, value(t, reg, "http_requests_total", "service", "openai"), "requests")
+	assert.Equal(t, 1.0, value(t, reg, "http_errors_total", "service", "openai"), "errors")
 }
