@@ -101,3 +101,47 @@ func TestCloseBoundedWhenServerStreamsAndIgnoresClose(t *testing.T) {
 		}
 	})
 }
+
+// Close sends a close frame even when a ForceReconnect is pending at the
+// same moment: the supervisor must not pick the forced reconnect, which
+// drops the socket without one.
+func TestCloseWinsOverPendingForceReconnect(t *testing.T) {
+	for range 8 { // the supervisor's choice between ready cases is random
+		synctest.Test(t, func(t *testing.T) {
+			codes := make(chan int, 1)
+			cfg := hostileServer(t, func(ws *websocket.Conn) {
+				for {
+					if _, _, err := ws.ReadMessage(); err != nil {
+						code := -1
+						if ce, ok := err.(*websocket.CloseError); ok {
+							code = ce.Code
+						}
+						codes <- code
+						return
+					}
+				}
+			})
+			entered, release := make(chan struct{}), make(chan struct{})
+			cfg.OnSuccess = func(ConnectEvent) {
+				close(entered)
+				<-release
+			}
+			c, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-entered
+			c.ForceReconnect()
+			closed := make(chan error, 1)
+			go func() { closed <- c.Close(context.Background()) }()
+			synctest.Wait()
+			close(release)
+			if err := <-closed; err != nil {
+				t.Errorf("Close = %v", err)
+			}
+			if code := <-codes; code != websocket.CloseNormalClosure {
+				t.Errorf("server saw close code %d, want 1000", code)
+			}
+		})
+	}
+}

@@ -286,7 +286,12 @@ func (c *Client) serve(l *link) DisconnectEvent {
 	case <-c.closing:
 		c.closeGracefully(l)
 	case <-c.force:
-		l.fail(ReasonForced, 0, nil)
+		select {
+		case <-c.closing: // Close wins, so the server gets a close frame
+			c.closeGracefully(l)
+		default:
+			l.fail(ReasonForced, 0, nil)
+		}
 	}
 	c.queue.setConnected(false)
 	l.teardown()
