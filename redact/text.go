@@ -194,8 +194,14 @@ func (r *Redactor) scan(s string, sp []span, depth int) ([]span, bool) {
 	scheme := -1                // last "://" in the field
 	for i := 0; i < len(s); i++ {
 		if prevWord {
-			// Inside a word only a trigger byte or the word's end matters.
-			for i < len(s) && classes[s[i]]&(cWord|cTrigger) == cWord {
+			// Inside a word only a trigger byte or the word's end matters,
+			// and a '-' triggers only as the start of "-----BEGIN".
+			for i < len(s) {
+				cl := classes[s[i]]
+				if cl&(cWord|cTrigger) != cWord &&
+					(s[i] != '-' || i+1 < len(s) && s[i+1] == '-') {
+					break
+				}
 				i++
 			}
 			if i == len(s) {
