@@ -19,8 +19,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Fri, 02 Jan 2026 03:05:05 GMT", time.Minute},
 		{"Friday, 02-Jan-26 03:05:05 GMT", time.Minute},
 		{"Fri Jan  2 03:05:05 2026", time.Minute},
-		{"Fri, 02 Jan 2026 03:00:00 GMT", 0}, // in the past
-		{"99999999999999999999", 0},          // does not parse as int64
+		{"Fri, 02 Jan 2026 03:00:00 GMT", 0},         // in the past
+		{"99999999999999999999", maxRetryAfterValue}, // past int64: a long wait
+		{"-99999999999999999999", 0},
+		{"1.5", 0},
 	}
 	for _, tt := range tests {
 		if got := parseRetryAfter(tt.in, now); got != tt.want {

@@ -214,17 +214,25 @@ func prepareDialer(ctx context.Context, d *websocket.Dialer) (dialer *websocket.
 	}
 }
 
+// maxRetryAfterValue is the longest wait parseRetryAfter returns, far
+// above any MaxRetryAfter, which caps it.
+const maxRetryAfterValue = time.Duration(1 << 62)
+
 // parseRetryAfter reads a Retry-After value in delta-seconds or as an HTTP
 // date. It returns 0 for an absent, invalid or past value.
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && secs > 0 {
+		return maxRetryAfterValue // too many digits still asks for a long wait
+	}
+	if err == nil {
 		if secs <= 0 {
 			return 0
 		}
-		return time.Duration(min(secs, int64(time.Duration(1<<62)/time.Second))) * time.Second
+		return time.Duration(min(secs, int64(maxRetryAfterValue/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
