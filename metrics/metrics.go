@@ -48,7 +48,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -72,8 +74,9 @@ type Options struct {
 	// Services is the closed set of service names used as the service
 	// label of the http_* and circuit_breaker_* series. Their series are
 	// created at zero by New, and names outside the set are recorded as
-	// "other". Nil means the set is open: each name is recorded as given
-	// and its series appear on first use.
+	// "other". Each name must be valid UTF-8. Nil means the set is open:
+	// each name is recorded as given, with invalid UTF-8 replaced by
+	// U+FFFD, and its series appear on first use.
 	Services []string
 }
 
@@ -119,6 +122,11 @@ func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	if !validNamespace(opts.Namespace) {
 		return nil, fmt.Errorf("metrics: Namespace %q is invalid: use letters, digits, "+
 			"underscores and colons, not starting with a digit", opts.Namespace)
+	}
+	for _, s := range opts.Services {
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("metrics: Services has %q, which is not valid UTF-8", s)
+		}
 	}
 	m := &Metrics{services: newLabelSet(opts.Services)}
 	m.createCollectors(opts.Namespace)
@@ -231,9 +239,11 @@ func newLabelSet(values []string) labelSet {
 }
 
 // value returns v if the set contains it or is open, and OtherLabel if not.
+// In an open set, bytes that are not UTF-8, which Prometheus rejects in a
+// label value, become U+FFFD.
 func (s labelSet) value(v string) string {
 	if s == nil {
-		return v
+		return strings.ToValidUTF8(v, "\uFFFD")
 	}
 	if _, ok := s[v]; ok {
 		return v

@@ -317,3 +317,21 @@ func TestRoundTripperCountsEmptyResultAsError(t *testing.T) {
 	assert.Equal(t, 1.0, value(t, reg, "http_requests_total", "service", "openai"), "requests")
 	assert.Equal(t, 1.0, value(t, reg, "http_errors_total", "service", "openai"), "errors")
 }
+
+func TestInvalidUTF8NameDoesNotPanic(t *testing.T) {
+	m, reg := newMetrics(t, metrics.Options{})
+	b, err := breaker.New("stt-\xff", breaker.Config{
+		ConsecutiveFailures: 1,
+		OnStateChange:       m.BreakerHook(),
+	})
+	require.NoError(t, err)
+	require.NotPanics(t, func() {
+		_ = b.Execute(t.Context(), func(context.Context) error { return errors.New("503") })
+	}, "a transition of a breaker whose name is not UTF-8")
+	assert.Equal(t, 2.0, value(t, reg, "circuit_breaker_state", "service", "stt-\uFFFD"),
+		"state recorded under the name with U+FFFD")
+	require.NotPanics(t, func() { m.RoundTripper("stt-\xff", nil) }, "RoundTripper")
+
+	_, err = metrics.New(prometheus.NewRegistry(), metrics.Options{Services: []string{"a\xff"}})
+	assert.ErrorContains(t, err, "Services")
+}
