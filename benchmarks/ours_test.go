@@ -7,6 +7,7 @@ import (
 
 	"github.com/cowork-ai/resilience/backoff"
 	"github.com/cowork-ai/resilience/breaker"
+	"github.com/cowork-ai/resilience/redact"
 	"github.com/cowork-ai/resilience/retry"
 )
 
@@ -71,6 +72,6 @@ var benchBreakers = append([]benchBreaker{{ours, func() func(context.Context, fu
 	return b.Execute
 }}}, peerBenchBreakers...)
 
-var benchRedactors = peerBenchRedactors
+var benchRedactors = append([]benchRedactor{{ours, redact.String}}, peerBenchRedactors...)
 
-var benchURLRedactors = peerBenchURLRedactors
+var benchURLRedactors = append([]benchURLRedactor{{ours, redact.URL}}, peerBenchURLRedactors...)
