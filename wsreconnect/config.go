@@ -109,7 +109,9 @@ type Config struct {
 	// OnConnect runs after each upgrade and before queued messages
 	// flush, to authenticate or subscribe through conn. An error closes
 	// the connection and counts as a failed attempt. It runs on the
-	// supervisor goroutine and must return when ctx is done.
+	// supervisor goroutine and must return when ctx is done. It must
+	// write through conn: the queue opens only after it returns, so a
+	// blocking Send from it can only expire.
 	OnConnect func(ctx context.Context, conn *Conn) error
 
 	// The hooks below run on the supervisor goroutine, one at a time, in

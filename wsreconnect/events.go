@@ -104,7 +104,8 @@ type AttemptEvent struct {
 }
 
 // ConnectEvent is a connection coming up, passed to Config.OnSuccess after
-// the OnConnect hook succeeded and before the queue flushes.
+// the OnConnect hook succeeded. The queue flushes while OnSuccess runs, so
+// the hook may Send.
 type ConnectEvent struct {
 	Generation uint64
 	// Attempt is the attempt that connected, counted as in AttemptEvent.

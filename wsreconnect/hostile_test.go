@@ -2,6 +2,7 @@ package wsreconnect
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -144,4 +145,143 @@ func TestCloseWinsOverPendingForceReconnect(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Every message given to Send or SendAsync resolves exactly once, to the
+// outcome Stats counts, while connections drop, reconnects are forced and
+// Close lands in the middle of the traffic.
+func TestOutcomesAddUpUnderChurnAndClose(t *testing.T) {
+	srv := newServer(t, testutil.WSServerConfig{Discard: true})
+	c, err := New(Config{URL: srv.URL(), Backoff: fixed(t, time.Millisecond, 0),
+		QueueMessages: 16, QueueBytes: 512, QueueTTL: 20 * time.Millisecond,
+		DropOldest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WaitConnected(ctxTimeout(t, 5*time.Second))
+
+	stopChurn := make(chan struct{})
+	churned := make(chan struct{})
+	go func() {
+		defer close(churned)
+		for i := 0; ; i++ {
+			select {
+			case <-stopChurn:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+			if i%2 == 0 {
+				c.ForceReconnect()
+			} else {
+				srv.DropConns()
+			}
+		}
+	}()
+
+	const senders, each, asyncBurst = 8, 300, 6
+	const messages = senders * (each/3*asyncBurst + each/3*2)
+	var mu sync.Mutex
+	var counts [4]int // by Outcome
+	count := func(o Outcome) {
+		mu.Lock()
+		counts[o]++
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			payload := make([]byte, 8+g*8)
+			for i := range each {
+				switch i % 3 {
+				case 0: // a burst, so that the drop-oldest policy evicts
+					var burst [asyncBurst]*Receipt
+					for k := range burst {
+						burst[k] = c.SendAsync(websocket.BinaryMessage, payload)
+					}
+					for _, r := range burst {
+						select {
+						case <-r.Done():
+							count(r.Outcome())
+						case <-time.After(10 * time.Second):
+							t.Error("a SendAsync receipt never resolved")
+							return
+						}
+					}
+				case 1:
+					ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+					count(outcomeOf(c.Send(ctx, websocket.BinaryMessage, payload)))
+					cancel()
+				default:
+					count(outcomeOf(c.Send(context.Background(), websocket.BinaryMessage, payload)))
+				}
+				if g == 0 && i == each/2 {
+					if err := c.Close(ctxTimeout(t, 5*time.Second)); err != nil {
+						t.Errorf("Close = %v", err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stopChurn)
+	<-churned
+
+	st := c.Stats()
+	if counts[OutcomePending] != 0 {
+		t.Errorf("%d messages still pending after Close", counts[OutcomePending])
+	}
+	if total := st.MessagesSent + st.MessagesRejected + st.MessagesExpired; total != messages {
+		t.Errorf("Stats count %d outcomes, want %d: %+v", total, messages, st)
+	}
+	if int(st.MessagesSent) != counts[OutcomeSent] || int(st.MessagesRejected) != counts[OutcomeRejected] ||
+		int(st.MessagesExpired) != counts[OutcomeExpired] {
+		t.Errorf("Stats %+v, callers saw sent %d, rejected %d, expired %d", st,
+			counts[OutcomeSent], counts[OutcomeRejected], counts[OutcomeExpired])
+	}
+	if st.QueueLength != 0 || st.QueueBytes != 0 {
+		t.Errorf("queue holds %d messages, %d bytes after Close", st.QueueLength, st.QueueBytes)
+	}
+	t.Logf("sent %d, rejected %d (dropped %d), expired %d, connects %d", st.MessagesSent,
+		st.MessagesRejected, st.MessagesDropped, st.MessagesExpired, st.Connects)
+}
+
+// outcomeOf maps Send's result to the outcome it reports.
+func outcomeOf(err error) Outcome {
+	switch {
+	case err == nil:
+		return OutcomeSent
+	case errors.Is(err, ErrExpired):
+		return OutcomeExpired
+	}
+	return OutcomeRejected
+}
+
+// A blocking Send from OnSuccess, a natural place to greet the server,
+// must not wait for the hook that is calling it to return.
+func TestSendFromOnSuccess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, cfg := pipeServer(t, testutil.WSServerConfig{})
+		sent := make(chan error, 1)
+		began := time.Now()
+		var c *Client
+		ready := make(chan struct{})
+		cfg.OnSuccess = func(ConnectEvent) {
+			<-ready
+			sent <- c.Send(context.Background(), websocket.TextMessage, []byte("hello"))
+		}
+		c = startClient(t, cfg)
+		close(ready)
+		if err := <-sent; err != nil {
+			t.Errorf("Send from OnSuccess = %v after %v", err, time.Since(began))
+		}
+		if took := time.Since(began); took != 0 {
+			t.Errorf("Send from OnSuccess took %v, want no wait; %+v", took, c.Stats())
+		}
+		synctest.Wait()
+		if got := srv.Messages(); len(got) != 1 || string(got[0]) != "hello" {
+			t.Errorf("server got %q, want [hello]", got)
+		}
+	})
 }

@@ -226,7 +226,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	secs, err := strconv.ParseInt(v, 10, 64)
 	if errors.Is(err, strconv.ErrRange) && secs > 0 {
-		return maxRetryAfterValue // too many digits still asks for a long wait
+		return maxRetryAfterValue // a value past int64 still requests a long wait
 	}
 	if err == nil {
 		if secs <= 0 {
@@ -277,12 +277,13 @@ func (c *Client) connected(l *link, o *outage, down time.Time) {
 		ev.Downtime = time.Since(down)
 	}
 	o.authFailed, o.lastErr, o.status = false, nil, 0
+	// Open the queue first, so that a hook below may Send and wait.
+	c.queue.setConnected(true)
 	c.setState(StateConnected)
 	c.log(slog.LevelDebug, "websocket connected", "generation", l.gen, "attempt", o.attempts)
 	if h := c.cfg.OnSuccess; h != nil {
 		h(ev)
 	}
-	c.queue.setConnected(true)
 }
 
 // serve waits for the link to end, for Close or for ForceReconnect, then
