@@ -46,7 +46,9 @@ func (m *Metrics) seriesFor(service string) *breakerSeries {
 // The state gauge follows the transitions that breakers deliver, so a
 // breaker whose open period has passed is exported as open until a call or
 // a State read moves it to half-open, unless [Metrics.WatchBreakers] was
-// given its set.
+// given its set. Several breakers recorded as "other" share one gauge,
+// which then shows the last transition of any of them; WatchBreakers
+// exports the worst of their states at each scrape instead.
 func (m *Metrics) BreakerHook() func(breaker.StateChange) {
 	return m.observeBreaker
 }
@@ -65,6 +67,8 @@ func (m *Metrics) observeBreaker(ev breaker.StateChange) {
 // WatchBreakers creates the series of every breaker in set at zero and
 // makes each scrape read their states first, so that a breaker whose open
 // period has passed is exported as half-open without waiting for a call.
+// Where several breakers share a service label, the scrape exports the
+// worst of their states, open before half-open before closed.
 // The breakers should also have BreakerHook as their OnStateChange, which
 // counts the transitions.
 func (m *Metrics) WatchBreakers(set *breaker.Set) {
@@ -84,15 +88,25 @@ func (c breakerStateCollector) Describe(ch chan<- *prometheus.Desc) {
 	c.m.breakerState.Describe(ch)
 }
 
+// Collect sets each watched service label to the worst state of the
+// breakers recorded under it, so that an open breaker among several
+// recorded as "other" still shows as open, then collects the gauge.
 func (c breakerStateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.mu.Lock()
 	sets := slices.Clone(c.m.watched)
 	c.m.mu.Unlock()
+	worst := make(map[string]breaker.State)
 	for _, set := range sets {
 		for b := range set.All() {
-			s := c.m.seriesFor(c.m.services.value(b.Name()))
-			s.state.Set(float64(b.State()))
+			label, now := c.m.services.value(b.Name()), b.State()
+			// The values of breaker.State order closed < half-open < open.
+			if st, seen := worst[label]; !seen || now > st {
+				worst[label] = now
+			}
 		}
+	}
+	for label, st := range worst {
+		c.m.seriesFor(label).state.Set(float64(st))
 	}
 	c.m.breakerState.Collect(ch)
 }

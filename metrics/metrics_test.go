@@ -335,3 +335,25 @@ func TestInvalidUTF8NameDoesNotPanic(t *testing.T) {
 	_, err = metrics.New(prometheus.NewRegistry(), metrics.Options{Services: []string{"a\xff"}})
 	assert.ErrorContains(t, err, "Services")
 }
+
+func TestWatchedOtherExportsWorstState(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{Services: []string{"openai"}})
+	require.NoError(t, err)
+	var breakers []*breaker.Breaker
+	for _, name := range []string{"whisper", "deepgram"} {
+		b, err := breaker.New(name, breaker.Config{
+			ConsecutiveFailures: 1,
+			OnStateChange:       m.BreakerHook(),
+		})
+		require.NoError(t, err)
+		breakers = append(breakers, b)
+	}
+	set, err := breaker.NewSet(breakers...)
+	require.NoError(t, err)
+	m.WatchBreakers(set)
+
+	_ = breakers[0].Execute(t.Context(), func(context.Context) error { return errors.New("503") })
+	assert.Equal(t, "open", scrapeState(t, reg, "other"),
+		"state of other while one of its two breakers is open")
+}
