@@ -170,6 +170,10 @@ func (b *Breaker) Execute(ctx context.Context, op func(context.Context) error) e
 func (b *Breaker) finish(err error, c *call) error {
 	switch {
 	case c.late != nil:
+		// Deliver the transitions so far, the reopening that the
+		// deadline caused among them, before waiting for an operation
+		// that may never return.
+		b.events.flush()
 		return awaitLate(c.late)
 	case c.busy:
 		return b.reject()

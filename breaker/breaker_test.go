@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -651,5 +652,43 @@ func TestCallAtRetryAtAdmitted(t *testing.T) {
 		require.NotNil(t, oe, "rejection after the probe timed out")
 		time.Sleep(time.Until(oe.RetryAt))
 		assert.NoError(t, b.Execute(t.Context(), succeed), "call at RetryAt")
+	})
+}
+
+func TestProbeTimeoutEventWhileProbeStuck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var got []breaker.State
+		b := mustNew(t, breaker.Config{
+			ConsecutiveFailures: 1,
+			ProbeTimeout:        time.Second,
+			OnStateChange: func(ev breaker.StateChange) {
+				mu.Lock()
+				got = append(got, ev.To)
+				mu.Unlock()
+			},
+		})
+		trip(t, b, 1)
+		time.Sleep(breaker.DefaultOpenTimeout + time.Nanosecond)
+
+		stuck := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			done <- b.Execute(t.Context(), func(context.Context) error {
+				<-stuck // ignores its context
+				return nil
+			})
+		}()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		mu.Lock()
+		// Read without calling the breaker, which would deliver events.
+		seen := slices.Clone(got)
+		mu.Unlock()
+		assert.Equal(t, []breaker.State{breaker.StateOpen, breaker.StateHalfOpen,
+			breaker.StateOpen}, seen, "events delivered while the probe is stuck")
+
+		close(stuck)
+		assert.NoError(t, <-done, "late result of the stuck probe")
 	})
 }

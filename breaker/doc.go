@@ -46,8 +46,9 @@
 // each and in transition order. gobreaker reports transitions under its
 // lock; the breaker queues them there and delivers them after that lock is
 // released, on the goroutine of the Execute, ExecuteValue or State call
-// that caused or observed the transition. Only one goroutine delivers at a
-// time. When another goroutine is already delivering, it delivers the new
+// that caused or observed the transition. Execute delivers them when the
+// operation returns, or when a probe's deadline passes, whichever comes
+// first. Only one goroutine delivers at a time. When another goroutine is already delivering, it delivers the new
 // event too, so a call may return before the hook has seen the transition
 // it caused. A hook may call any method of the breaker; events it causes
 // are delivered after it returns.
