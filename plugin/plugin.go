@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -54,7 +55,8 @@ func (p *Plugin) Close() error {
 // Preflight checks every declared requirement against this host and the
 // environment the plugin would receive, and returns a
 // *MissingDependencyError listing each unmet one, or nil. It also checks
-// the interpreter named by the entry point's "#!" line.
+// the interpreter named by the entry point's "#!" line and, when that is
+// env, the program env would run from the plugin's PATH.
 func (p *Plugin) Preflight() error {
 	env := p.loader.environ("")
 	var missing []Dependency
@@ -67,14 +69,10 @@ func (p *Plugin) Preflight() error {
 			Hint: fmt.Sprintf("this host is %s; install a build of the plugin for %s", platform, platform),
 		})
 	}
-	if interp := shebang(p.entry); interp != "" && !isExecutable(interp) {
-		missing = append(missing, Dependency{
-			Kind: DependencyInterpreter,
-			Name: interp,
-			Hint: fmt.Sprintf("install %s, which the entry point's #! line names", interp),
-		})
-	}
 	pathList := lookupEnv(env, "PATH")
+	if d, ok := p.checkInterpreter(pathList); !ok {
+		missing = append(missing, d)
+	}
 	for _, name := range req.Executables {
 		if lookPath(name, pathList) == "" {
 			missing = append(missing, Dependency{
@@ -93,6 +91,27 @@ func (p *Plugin) Preflight() error {
 		return nil
 	}
 	return &MissingDependencyError{Plugin: p.manifest.ID, Missing: missing}
+}
+
+// checkInterpreter checks the interpreter of the entry point's "#!" line
+// and, when that is env, the program env runs from pathList.
+func (p *Plugin) checkInterpreter(pathList string) (Dependency, bool) {
+	interp, rest := shebang(p.entry)
+	if interp != "" && !isExecutable(interp) {
+		return Dependency{
+			Kind: DependencyInterpreter,
+			Name: interp,
+			Hint: fmt.Sprintf("install %s, which the entry point's #! line names", interp),
+		}, false
+	}
+	if prog := envProgram(interp, rest); prog != "" && lookPath(prog, pathList) == "" {
+		return Dependency{
+			Kind: DependencyInterpreter,
+			Name: prog,
+			Hint: fmt.Sprintf("install %s in a directory on the plugin's PATH (%q), because the entry point's #! line runs it through env", prog, pathList),
+		}, false
+	}
+	return Dependency{}, true
 }
 
 func (l *Loader) checkEnv(name string) (Dependency, bool) {
@@ -152,23 +171,56 @@ func isExecutable(path string) bool {
 	return err == nil && info.Mode().IsRegular() && info.Mode()&0o111 != 0
 }
 
-// shebang returns the interpreter path of a "#!" line, or "".
-func shebang(path string) string {
+// shebang returns the interpreter path of a "#!" line and the rest of the
+// line, or "" if the file has no such line.
+func shebang(path string) (interp, rest string) {
 	f, err := os.Open(path)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	defer f.Close()
 	head := make([]byte, 256)
 	n, _ := io.ReadFull(f, head)
 	line, ok := bytes.CutPrefix(head[:n], []byte("#!"))
 	if !ok {
-		return ""
+		return "", ""
 	}
 	line, _, _ = bytes.Cut(line, []byte("\n"))
-	fields := strings.Fields(string(line))
-	if len(fields) == 0 {
+	text := strings.TrimSpace(string(line))
+	i := strings.IndexAny(text, " \t")
+	if i < 0 {
+		return text, ""
+	}
+	return text[:i], strings.TrimSpace(text[i:])
+}
+
+// envProgram returns the program that env, as the interpreter of a "#!"
+// line, searches for on PATH, or "" when there is none to check. Linux
+// passes the rest of the line to env as one argument, so only "-S" splits
+// it into assignments, options and the program.
+func envProgram(interp, rest string) string {
+	if path.Base(interp) != "env" || rest == "" {
 		return ""
 	}
-	return fields[0]
+	if split, ok := strings.CutPrefix(rest, "-S"); ok {
+		for _, f := range strings.Fields(split) {
+			if !strings.HasPrefix(f, "-") && !strings.Contains(f, "=") {
+				return programName(f)
+			}
+		}
+		return ""
+	}
+	if strings.HasPrefix(rest, "-") || strings.Contains(rest, "=") {
+		return ""
+	}
+	return programName(rest)
+}
+
+// programName returns name unless it contains a slash, which env runs as a
+// path instead of searching PATH.
+func programName(name string) string {
+	if strings.Contains(name, "/") {
+		return ""
+	}
+	return name
 }

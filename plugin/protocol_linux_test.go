@@ -243,3 +243,54 @@ func TestStartRacingCancel(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingEnvInterpreter checks the program that env runs for a "#!"
+// line, the usual way to find python3 or node. A missing one must be a
+// missing dependency before launch, not a process that exits with 127.
+func TestMissingEnvInterpreter(t *testing.T) {
+	for _, line := range []string{
+		"#!/usr/bin/env no-such-interpreter-for-plugin-tests",
+		"#!/usr/bin/env -S no-such-interpreter-for-plugin-tests -u",
+		"#!/usr/bin/env -S LANG=C no-such-interpreter-for-plugin-tests",
+	} {
+		t.Run(line, func(t *testing.T) {
+			l, _ := newLoader(t, nil)
+			dir := t.TempDir()
+			writeFile(t, dir, "bin/run", line+"\n", 0o755)
+			if err := plugin.SignDir(dir, newManifest("helper", "1.0.0"), testKey(1)); err != nil {
+				t.Fatal(err)
+			}
+			p, err := l.Load(context.Background(), dir, plugin.Ref{ID: "helper"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			pr, err := p.Start(context.Background())
+			if err == nil {
+				pr.Close()
+			}
+			var dep *plugin.MissingDependencyError
+			if !errors.As(err, &dep) || len(dep.Missing) != 1 {
+				t.Fatalf("Start: err = %v, want one missing dependency", err)
+			}
+			if got := dep.Missing[0]; got.Kind != plugin.DependencyInterpreter || got.Name != "no-such-interpreter-for-plugin-tests" {
+				t.Errorf("missing = %s %q, want interpreter no-such-interpreter-for-plugin-tests", got.Kind, got.Name)
+			}
+		})
+	}
+	// An interpreter that env finds on the plugin's PATH passes.
+	l, _ := newLoader(t, nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "bin/run", "#!/usr/bin/env sh\nexit 0\n", 0o755)
+	if err := plugin.SignDir(dir, newManifest("helper", "1.0.0"), testKey(1)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.Load(context.Background(), dir, plugin.Ref{ID: "helper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.Preflight(); err != nil {
+		t.Errorf("Preflight of #!/usr/bin/env sh: %v", err)
+	}
+}
