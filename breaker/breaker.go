@@ -170,11 +170,7 @@ func (b *Breaker) Execute(ctx context.Context, op func(context.Context) error) e
 func (b *Breaker) finish(err error, c *call) error {
 	switch {
 	case c.late != nil:
-		// Deliver the transitions so far, the reopening that the
-		// deadline caused among them, before waiting for an operation
-		// that may never return.
-		b.events.flush()
-		return awaitLate(c.late)
+		return b.awaitLate(c.late)
 	case c.busy:
 		return b.reject()
 	case err == gobreaker.ErrOpenState || err == gobreaker.ErrTooManyRequests:
@@ -214,8 +210,20 @@ func (b *Breaker) reject() error {
 }
 
 // awaitLate waits for a probe whose deadline passed and returns its
-// operation's result, or continues its panic.
-func awaitLate(late <-chan probeResult) error {
+// operation's result, or continues its panic. It first delivers the
+// transitions so far, the reopening that the deadline caused among them,
+// because the operation may never return. If a hook panics, awaitLate
+// still waits for the operation before the panic continues.
+func (b *Breaker) awaitLate(late <-chan probeResult) error {
+	delivered := false
+	defer func() {
+		if !delivered {
+			<-late
+		}
+	}()
+	b.events.flush()
+	delivered = true
+
 	r := <-late
 	if r.panicked {
 		panic(r.panicVal)

@@ -159,3 +159,30 @@ func TestBlockedHookDelaysOnlyItsEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestHookPanicWaitsForLateProbe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := mustNew(t, breaker.Config{
+			ConsecutiveFailures: 1,
+			ProbeTimeout:        time.Second,
+			OnStateChange: func(ev breaker.StateChange) {
+				if ev.From == breaker.StateHalfOpen {
+					panic("hook failed")
+				}
+			},
+		})
+		trip(t, b, 1)
+		time.Sleep(breaker.DefaultOpenTimeout + time.Nanosecond)
+
+		returned := false
+		assert.PanicsWithValue(t, "hook failed", func() {
+			_ = b.Execute(t.Context(), func(ctx context.Context) error {
+				<-ctx.Done()
+				time.Sleep(time.Second) // outlives the deadline
+				returned = true
+				return nil
+			})
+		})
+		assert.True(t, returned, "Execute returned before the operation")
+	})
+}
