@@ -20,8 +20,8 @@ var (
 	ErrCrashed = errors.New("plugin: plugin process crashed")
 	// ErrMalformedReply matches a *RunError for a reply that is not one
 	// line of valid JSON within the size limit, for output that no
-	// request asked for, or for standard output closed while the process
-	// runs.
+	// request asked for, or for standard input or output closed while the
+	// process runs.
 	ErrMalformedReply = errors.New("plugin: malformed reply")
 	// ErrStartFailed matches a *RunError for a process that could not be
 	// started for a reason other than a missing dependency.

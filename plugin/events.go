@@ -23,8 +23,8 @@ const (
 	// the process group.
 	OutcomeCanceled
 	// OutcomeMalformed means the process wrote output that is not a
-	// valid reply, or closed its standard output while it kept running,
-	// and the host killed the process group.
+	// valid reply, or closed its standard input or output while it kept
+	// running, and the host killed the process group.
 	OutcomeMalformed
 	// OutcomeStartFailed means the process could not be started.
 	OutcomeStartFailed

@@ -112,6 +112,11 @@ func runHelper(mode string) int {
 		in.Scan()
 		out.Close()
 		time.Sleep(time.Hour)
+	case "close-stdin":
+		in.Scan()
+		reply(true)
+		os.Stdin.Close()
+		time.Sleep(time.Hour)
 	case "exit-early":
 		in.Scan()
 		return 0

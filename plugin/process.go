@@ -240,7 +240,7 @@ func (pr *Process) Call(ctx context.Context, req, resp any) error {
 		return pr.wait()
 	case _, ok := <-pr.replies:
 		if !ok {
-			return pr.outputClosed()
+			return pr.pipeClosed("output")
 		}
 		// A line that arrived before the request cannot be its reply.
 		pr.terminate(causeMalformed, errors.New("output that no request asked for"))
@@ -251,12 +251,11 @@ func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	defer stop()
 	pr.sent.Add(1)
 	if _, err := pr.stdin.Write(append(line, '\n')); err != nil {
-		pr.terminate(causeExited, nil)
-		return pr.wait()
+		return pr.pipeClosed("input")
 	}
 	reply, ok := <-pr.replies
 	if !ok {
-		return pr.outputClosed()
+		return pr.pipeClosed("output")
 	}
 	if resp == nil {
 		if !json.Valid(reply) {
@@ -279,16 +278,17 @@ func contextCause(ctx context.Context) stopCause {
 	return causeCanceled
 }
 
-// outputClosed waits for the process after its standard output ended. A
-// process that closed its output but keeps running can never reply, so
-// it is stopped after the grace period instead of being waited for.
-func (pr *Process) outputClosed() error {
+// pipeClosed waits for the process after the standard stream named by
+// stream ("input" or "output") was found closed. A process that closed one of them
+// but keeps running cannot take part in the protocol, so it is stopped
+// after the grace period instead of being waited for.
+func (pr *Process) pipeClosed(stream string) error {
 	t := time.NewTimer(pr.plugin.loader.grace())
 	defer t.Stop()
 	select {
 	case <-pr.done:
 	case <-t.C:
-		pr.terminate(causeMalformed, errors.New("standard output closed while the process runs"))
+		pr.terminate(causeMalformed, fmt.Errorf("standard %s closed while the process runs", stream))
 	}
 	return pr.wait()
 }

@@ -84,6 +84,29 @@ func TestCallAfterStdoutClosed(t *testing.T) {
 	}
 }
 
+// TestCallAfterStdinClosed checks that a process that closed its
+// standard input but keeps running is stopped as a protocol violation,
+// not reported as killed by a signal the host did not send.
+func TestCallAfterStdinClosed(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "close-stdin")
+	if err := pr.Call(context.Background(), "first", nil); err != nil {
+		t.Fatalf("first Call: %v", err)
+	}
+	var err error
+	within(t, 5*time.Second, "Call to a process without standard input", func() {
+		// The request is larger than the pipe buffer, so the write fails
+		// however the process and the call are scheduled.
+		err = pr.Call(context.Background(), strings.Repeat("x", 256<<10), nil)
+	})
+	if !errors.Is(err, plugin.ErrMalformedReply) {
+		t.Errorf("Call: err = %v, want ErrMalformedReply", err)
+	}
+	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeMalformed {
+		t.Errorf("run events = %+v, want one malformed run", runs)
+	}
+}
+
 // TestExitBeforeReplyIsCrash checks that a process that exits with status
 // 0 while a Call waits for its reply is reported as crashed, by the Call,
 // by Close and by the run event alike.
