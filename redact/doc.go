@@ -26,8 +26,12 @@
 //     separators, so "X-Api-Key", "OPENAI_API_KEY" and "db.password" all
 //     match. Names that describe a secret without holding it (token_count,
 //     max_tokens, public_key, password_file, ...) are allowed. In text the
-//     value after "key=", "key:" or "\"key\":" goes; in JSON, values, maps
-//     and structs the whole value under the key goes.
+//     value after "key=", "key:" or "\"key\":" goes, and a header line
+//     ("X-Api-Key: v", "Authorization: Bearer v") loses the rest of the
+//     line. A lower-case word, ": " and a sentence is a Go error prefix, so
+//     "session: grant expired" and "token: invalid" stay, while the single
+//     word in "password: hunter2" and a credential-like first word go. In
+//     JSON, values, maps and structs the whole value under the key goes.
 //  3. Structures: URL user info and query parameters, Authorization and
 //     Cookie headers, DSNs (postgres://user:pass@host, user:pass@tcp(host),
 //     "host=db password=x"), PEM private-key blocks.

@@ -49,6 +49,17 @@ func (r *Redactor) keyValue(s string, i int, sp []span) ([]span, int) {
 	}
 	kind := keyKind(key)
 	lineStart := s[i] == ':' && atLineStart(s, keyStart)
+	if s[i] == ':' && v > i+1 && kind == kindPlain && isPrefixWord(s, key, keyStart) &&
+		s[v] != '"' && s[v] != '\'' && s[v] != '{' && s[v] != '[' {
+		// A lower-case word, a space and a sentence is how Go error
+		// messages start ("session: grant expired"). Only a lone value or
+		// a credential-like word is redacted, never the rest of the line.
+		if proseAfterPrefix(s, v) {
+			return sp, i
+		}
+		lineStart = false
+	}
+
 	switch {
 	case s[v] == '"' || s[v] == '\'' || s[v] == '\\' && v+1 < len(s) && s[v+1] == '"':
 		start, end := quotedAt(s, v)
@@ -67,6 +78,87 @@ func (r *Redactor) keyValue(s string, i int, sp []span) ([]span, int) {
 	}
 	end := valueEnd(s, v)
 	return appendSpan(sp, v, end, ruleKey), end
+}
+
+// isPrefixWord reports whether key, which starts at s[keyStart], is bare
+// (not quoted) and made of lower-case letters and digits, as the package
+// name that prefixes a Go error message is.
+func isPrefixWord(s, key string, keyStart int) bool {
+	if end := keyStart + len(key); end < len(s) && (s[end] == '"' || s[end] == '\'') {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return key != ""
+}
+
+// proseAfterPrefix reports whether the text at s[v], after a prefix word
+// and ": ", reads as a sentence. That is a first word that does not look
+// like a credential and another word after it on the same line, or a lone
+// word that states a condition ("invalid", "expired").
+//
+// NOTE: a password of ordinary words ("password: correct horse") reads as
+// a sentence and is kept. Keys that are not a single lower-case word
+// ("db_password: ...", "Password: ...") are not affected.
+func proseAfterPrefix(s string, v int) bool {
+	end := valueEnd(s, v)
+	w := s[v:end]
+	if credentialLike(w) {
+		return false
+	}
+	j := end
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j > end && j < len(s) && classes[s[j]]&cWord != 0 {
+		return true
+	}
+	return conditionWord(w)
+}
+
+// credentialLike reports whether the word w mixes letters and digits, is
+// 20 bytes or longer, or holds a byte other than letters, digits, '.', '-',
+// '_' and '/', as passwords and tokens do and words of a sentence do not.
+func credentialLike(w string) bool {
+	if len(w) >= 20 {
+		return true
+	}
+	letter, digit := false, false
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			letter = true
+		case '0' <= c && c <= '9':
+			digit = true
+		case c == '.' || c == '-' || c == '_' || c == '/':
+		default:
+			return true
+		}
+	}
+	return letter && digit
+}
+
+// conditionWords state the condition of a credential in an error message
+// and are never a credential themselves.
+var conditionWords = []string{
+	"invalid", "expired", "revoked", "missing", "required", "empty", "unset",
+	"malformed", "unknown", "denied", "rejected", "forbidden", "unauthorized",
+	"disabled", "incorrect", "wrong", "mismatch", "absent", "none", "null",
+	"nil", "true", "false", "redacted", "truncated", "unsupported",
+}
+
+func conditionWord(w string) bool {
+	for _, c := range conditionWords {
+		if strings.EqualFold(w, c) {
+			return true
+		}
+	}
+	return false
 }
 
 func appendSpan(sp []span, start, end int, rule string) []span {

@@ -261,3 +261,47 @@ func TestBytes(t *testing.T) {
 		t.Errorf("Bytes modified its input: %q", in)
 	}
 }
+
+func TestKeyPrefixInProse(t *testing.T) {
+	// Go error messages start with "pkg: ", so a sensitive word followed
+	// by ": " and a sentence is a prefix, not a key with a value.
+	for _, in := range []string{
+		"session: permission denied for screen.control: expired",
+		"plandemo: not authorized\nsession: grant expired",
+		"session: Config.MaxTTL -1s is negative",
+		"session: Config.Key has 3 bytes, want at least 16",
+		"token: invalid",
+		"token: invalid signature",
+		"secret: not found",
+		"load secret: not found",
+		"auth: login failed: password: incorrect",
+		"session: expired",
+	} {
+		got := redact.String(in)
+		want := strings.NewReplacer("\n", `\n`).Replace(in)
+		if got != want {
+			t.Errorf("String(%q)\n got %q, want it unchanged", in, got)
+		}
+	}
+}
+
+func TestKeyValueLeaksNearProse(t *testing.T) {
+	check(t, []struct{ in, want string }{
+		{"password: hunter2", "password: [REDACTED:key]"},
+		{"password: hunter", "password: [REDACTED:key]"},
+		{"login with password: hunter2 failed", "login with password: [REDACTED:key] failed"},
+		{"password: p@ss w0rd", "password: [REDACTED:key] w0rd"},
+		{"token: " + strings.Repeat("abcdefgh", 3) + " rejected",
+			"token: [REDACTED:key] rejected"},
+		{"token: abc (expired)", "token: [REDACTED:key] (expired)"},
+		{"token:invalid", "token:[REDACTED:key]"},
+		{"secret=not found", "secret=[REDACTED:key] found"},
+		{`token: "abc def" rejected`, `token: "[REDACTED:key]" rejected`},
+		{`{"session": "permission denied"}`, `{"session": "[REDACTED:key]"}`},
+		{"Session: two words", "Session: [REDACTED:key]"},
+		{"api_key: two words", "api_key: [REDACTED:key]"},
+		{"cfg api_key: two words", "cfg api_key: [REDACTED:key] words"},
+		{"Authorization: Bearer abc def", "Authorization: Bearer [REDACTED:header]"},
+		{"cookie: sid=abc", "cookie: sid=[REDACTED:header]"},
+	})
+}

@@ -102,6 +102,20 @@ func TestFromRedactsMessage(t *testing.T) {
 	}
 }
 
+func TestFromKeepsErrorPrefixes(t *testing.T) {
+	base := errors.New("session: permission denied")
+	err := fmt.Errorf("%w for screen.control: expired", base)
+	want := "session: permission denied for screen.control: expired"
+	if n := report.From(err); n.Message != want {
+		t.Errorf("From(%q).Message = %q, want it unchanged", err, n.Message)
+	}
+	err = fmt.Errorf("token: invalid: %w", errors.New("login with password: hunter2"))
+	want = "token: invalid: login with password: [REDACTED:key]"
+	if n := report.From(err); n.Message != want {
+		t.Errorf("From(%q).Message = %q, want %q", err, n.Message, want)
+	}
+}
+
 func TestFromNil(t *testing.T) {
 	if n := report.From(nil); n != (report.Notice{}) {
 		t.Errorf("From(nil) = %+v, want the zero Notice", n)
