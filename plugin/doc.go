@@ -14,7 +14,9 @@
 //
 //   - the signature and its key (trusted, not revoked), before any
 //     manifest byte is parsed;
-//   - the manifest, decoded strictly so an unknown field is rejected;
+//   - the manifest, decoded strictly so that an unknown field, a key
+//     repeated in an object and a key that differs from a field name
+//     only in case are rejected;
 //   - the plugin id and version against the request;
 //   - the issue and expiry times and the host API range;
 //   - the highest version loaded before, so a rollback is rejected (the
