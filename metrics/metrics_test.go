@@ -362,17 +362,17 @@ func TestNewUnregistersAfterConflict(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	// The same name and help as the package's own counter, because a
 	// registry keeps the help of a name after Unregister.
-	taken := prometheus.NewCounter(prometheus.CounterOpts{
+	conflicting := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "plugin_kills_total",
 		Help: "Plugin processes killed with SIGKILL after SIGTERM did not stop them.",
 	})
-	require.NoError(t, reg.Register(taken))
+	require.NoError(t, reg.Register(conflicting))
 	_, err := metrics.New(reg, metrics.Options{})
 	require.ErrorContains(t, err, "register collector")
 
 	// The collectors registered before the conflict were removed, so a
 	// second New meets only the same conflict.
-	require.True(t, reg.Unregister(taken))
+	require.True(t, reg.Unregister(conflicting))
 	_, err = metrics.New(reg, metrics.Options{})
 	assert.NoError(t, err, "New after the conflicting collector is gone")
 }
