@@ -18,6 +18,8 @@ func FuzzDecodeManifest(f *testing.F) {
 	f.Add([]byte(`{"id":"x","files":[{"path":"../a"}]}`))
 	f.Add([]byte(`{"id":"x"} {"id":"y"}`))
 	f.Add([]byte(`{"unknown":1}`))
+	f.Add([]byte(`{"id":"x","id":"y"}`))
+	f.Add([]byte(`{"ID":"x","files":[{"PATH":"a","path":"b"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, reason, err := decodeManifest(data)
 		if err != nil {
