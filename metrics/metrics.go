@@ -243,6 +243,9 @@ func newLabelSet(values []string) labelSet {
 // label value, become U+FFFD.
 func (s labelSet) value(v string) string {
 	if s == nil {
+		if utf8.ValidString(v) {
+			return v
+		}
 		return strings.ToValidUTF8(v, "\uFFFD")
 	}
 	if _, ok := s[v]; ok {
