@@ -186,3 +186,28 @@ func TestHookPanicWaitsForLateProbe(t *testing.T) {
 		assert.True(t, returned, "Execute returned before the operation")
 	})
 }
+
+func TestBusyRejectionCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := halfOpen(t, breaker.Config{HalfOpenProbes: 1, SuccessesToClose: 3})
+		release := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			done <- b.Execute(t.Context(), func(context.Context) error {
+				<-release
+				return nil
+			})
+		}()
+		synctest.Wait()
+		oe := errorAs(b.Execute(t.Context(), succeed))
+		require.NotNil(t, oe, "call while the only slot is in use")
+		assert.Equal(t, breaker.StateHalfOpen, oe.State, "rejection state")
+		assert.True(t, oe.RetryAt.IsZero(), "RetryAt of a half-open rejection")
+		c := b.Counts()
+		assert.Equal(t, uint32(2), c.Requests, "requests")
+		assert.Equal(t, uint32(1), c.Neutral, "neutral")
+		close(release)
+		require.NoError(t, <-done)
+		assert.Equal(t, uint32(1), b.Counts().Successes, "successes")
+	})
+}

@@ -110,7 +110,9 @@ type StateChange struct {
 // since the last transition, and in failure-rate mode only those inside
 // the rolling window as of the last call.
 type Counts struct {
-	// Requests is the number of calls admitted, finished or not.
+	// Requests is the number of calls admitted, finished or not,
+	// including half-open calls then rejected because every probe slot
+	// was in use.
 	Requests uint32
 	// Successes is the number of calls that ended as a success.
 	Successes uint32
