@@ -185,7 +185,11 @@ func (b *Breaker) run(ctx context.Context, op func(context.Context) error, c *ca
 	if State(m&0xff) == StateHalfOpen {
 		// The call holds a half-open slot if the period that began with
 		// transition m>>8 is still current; if not, its outcome no longer
-		// counts and probing it is harmless.
+		// counts.
+		// NOTE: a call that gobreaker admitted in an earlier state, with
+		// the breaker opening and reaching half-open again before this
+		// load, takes a slot of the new period although gobreaker ignores
+		// its outcome. Its probe deadline bounds how long it holds it.
 		return b.probe(ctx, op, uint32(m>>8), c)
 	}
 	c.err = op(ctx)
