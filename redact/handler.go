@@ -22,7 +22,10 @@ import (
 // Composite values (structs, maps, slices, values with their own
 // MarshalJSON, MarshalText or String) reach the next handler converted:
 // structs and maps as map[string]any keyed by JSON field name, slices as
-// []any, custom marshalers as their redacted output.
+// []any, custom marshalers as their redacted output. An error attribute
+// reaches it as an error whose text and whose wrapped errors (through
+// Unwrap) are redacted copies. errors.Is still matches the original
+// errors, but errors.As finds none of their types.
 //
 // A Handler is safe for concurrent use when the next handler is.
 type Handler struct {
@@ -208,7 +211,8 @@ func (r *Redactor) anyValue(x any, depth int) (v slog.Value) {
 		}
 	}()
 	if err, ok := x.(error); ok {
-		return slog.AnyValue(r.Error(err))
+		count := 0
+		return slog.AnyValue(r.logged(err, &count))
 	}
 	nodes := 0
 	return slog.AnyValue(r.sanitize(x, depth, &nodes))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -66,6 +67,54 @@ func TestHandlerErrorKeepsChain(t *testing.T) {
 	slog.New(h).Error("x", "err", sentinel)
 	if got == nil || !errors.Is(got, sentinel) || strings.Contains(got.Error(), "hunter2") {
 		t.Errorf("err attr = %v, want a redacted error that unwraps to the original", got)
+	}
+}
+
+type pathError struct{ path string }
+
+func (e *pathError) Error() string { return "open " + e.path }
+
+// walkErrors appends the text of every error in err's tree to seen.
+func walkErrors(err error, seen []string) []string {
+	if err == nil {
+		return seen
+	}
+	seen = append(seen, err.Error())
+	var pe *pathError
+	if errors.As(err, &pe) {
+		seen = append(seen, pe.path)
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return walkErrors(u.Unwrap(), seen)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			seen = walkErrors(e, seen)
+		}
+	}
+	return seen
+}
+
+func TestHandlerErrorChainRedacted(t *testing.T) {
+	var seen []string
+	var got error
+	h := redact.NewHandler(handlerFunc(func(_ context.Context, r slog.Record) error {
+		r.Attrs(func(a slog.Attr) bool {
+			got, _ = a.Value.Any().(error)
+			seen = walkErrors(got, seen)
+			return true
+		})
+		return nil
+	}))
+	inner := &pathError{"https://bob:hunter2@host"}
+	joined := errors.Join(fmt.Errorf("dial: %w", inner), errors.New("password=pw-1"))
+	slog.New(h).Error("x", "err", joined)
+	assertNoLeak(t, strings.Join(seen, "\n"), "hunter2", "pw-1")
+	if len(seen) < 4 {
+		t.Errorf("handler saw %q, want the joined error and every cause", seen)
+	}
+	if !errors.Is(got, inner) {
+		t.Errorf("errors.Is(logged error, cause) = false, want true")
 	}
 }
 
