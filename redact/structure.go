@@ -121,10 +121,11 @@ func proseAfterPrefix(s string, v int) bool {
 }
 
 // credentialLike reports whether the word w mixes letters and digits, is
-// 20 bytes or longer, or holds a byte other than letters, digits, '.', '-',
-// '_' and '/', as passwords and tokens do and words of a sentence do not.
+// 20 bytes or longer without a '.', or holds a byte other than letters,
+// digits, '.', '-', '_' and '/', as passwords and tokens do and the words
+// and Go selectors (Config.ClockCheckInterval) of a sentence do not.
 func credentialLike(w string) bool {
-	if len(w) >= 20 {
+	if len(w) >= 20 && strings.IndexByte(w, '.') < 0 {
 		return true
 	}
 	letter, digit := false, false

@@ -269,6 +269,7 @@ func TestKeyPrefixInProse(t *testing.T) {
 		"session: permission denied for screen.control: expired",
 		"plandemo: not authorized\nsession: grant expired",
 		"session: Config.MaxTTL -1s is negative",
+		"session: Config.ClockCheckInterval -1s is negative",
 		"session: Config.Key has 3 bytes, want at least 16",
 		"token: invalid",
 		"token: invalid signature",
