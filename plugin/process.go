@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -204,13 +205,15 @@ func (pr *Process) Stderr() []byte { return pr.stderr.Bytes() }
 func (pr *Process) Done() <-chan struct{} { return pr.done }
 
 // Call sends req as one JSON line and decodes the reply line into resp,
-// which may be nil to discard it. If ctx is done before the reply, the
-// process group is stopped, because a late reply would be read as the
-// reply to the next request. The error is then a *RunError with
-// OutcomeTimeout or OutcomeCanceled. A reply that does not decode into
-// resp, or output sent before the request, stops the process too. A Call
-// after Close returns ErrClosed. A Call whose context ends while it waits
-// for an earlier call returns the context's error and stops nothing.
+// which may be nil to discard it and is otherwise a non-nil pointer: for
+// any other resp, Call sends nothing and returns an error. If ctx is
+// done before the reply, the process group is stopped, because a late
+// reply would be read as the reply to the next request. The error is then
+// a *RunError with OutcomeTimeout or OutcomeCanceled. A reply that does
+// not decode into resp, or output sent before the request, stops the
+// process too. A Call after Close returns ErrClosed. A Call whose
+// context ends while it waits for an earlier call returns the context's
+// error and stops nothing.
 //
 // NOTE: requests carry no id, so a second reply to one request that
 // arrives only after the next request was sent is taken as that
@@ -218,6 +221,11 @@ func (pr *Process) Done() <-chan struct{} { return pr.done }
 func (pr *Process) Call(ctx context.Context, req, resp any) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if resp != nil {
+		if v := reflect.ValueOf(resp); v.Kind() != reflect.Pointer || v.IsNil() {
+			return fmt.Errorf("plugin: Call: resp must be nil or a non-nil pointer, not %T", resp)
+		}
 	}
 	line, err := json.Marshal(req)
 	if err != nil {

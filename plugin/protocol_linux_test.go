@@ -317,3 +317,27 @@ func TestMissingEnvInterpreter(t *testing.T) {
 		t.Errorf("Preflight of #!/usr/bin/env sh: %v", err)
 	}
 }
+
+// TestCallRejectsNonPointerResp checks that a resp that no reply could
+// decode into is the caller's error: nothing is sent, the process keeps
+// running, and the plugin is not blamed for a malformed reply.
+func TestCallRejectsNonPointerResp(t *testing.T) {
+	l, rec := newLoader(t, nil)
+	pr := startHelper(t, l, "echo")
+	var got int
+	for _, resp := range []any{got, (*int)(nil)} {
+		err := pr.Call(context.Background(), 1, resp)
+		if err == nil || errors.Is(err, plugin.ErrMalformedReply) {
+			t.Errorf("Call with resp %T: err = %v, want a usage error", resp, err)
+		}
+	}
+	if err := pr.Call(context.Background(), 7, &got); err != nil || got != 7 {
+		t.Errorf("Call after the usage errors = %d, %v; want 7", got, err)
+	}
+	if err := pr.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeOK {
+		t.Errorf("run events = %+v, want one ok run", runs)
+	}
+}
