@@ -136,7 +136,7 @@ func (r *Redactor) attr(a slog.Attr, depth int, sensitive bool) slog.Attr {
 // redactAttr is attr that also reports whether the result differs from a.
 func (r *Redactor) redactAttr(a slog.Attr, depth int, sensitive bool) (slog.Attr, bool) {
 	key, sensitiveKey := r.key(a.Key)
-	v := a.Value.Resolve()
+	v := r.resolve(a.Value)
 	changed := key != a.Key || a.Value.Kind() == slog.KindLogValuer
 	switch {
 	case depth > r.maxDepth:
@@ -256,7 +256,7 @@ func (r *Redactor) sanitize(x any, depth int, nodes *int) any {
 }
 
 func (r *Redactor) sanitizeLogValue(x slog.LogValuer, depth int, nodes *int) any {
-	v := slog.AnyValue(x).Resolve()
+	v := r.resolve(slog.AnyValue(x))
 	switch v.Kind() {
 	case slog.KindGroup:
 		m := make(map[string]any, len(v.Group()))
@@ -274,6 +274,31 @@ func (r *Redactor) sanitizeLogValue(x slog.LogValuer, depth int, nodes *int) any
 		return r.String(v.String())
 	}
 	return v.Any()
+}
+
+// maxLogValues is how many LogValue calls resolve makes for one value, as
+// many as slog.Value.Resolve makes in Go 1.25.
+const maxLogValues = 100
+
+// resolve is slog.Value.Resolve with placeholders in place of the error
+// text and stack trace that Resolve returns when a LogValue method panics
+// or keeps returning LogValuers.
+func (r *Redactor) resolve(v slog.Value) (out slog.Value) {
+	if v.Kind() != slog.KindLogValuer {
+		return v
+	}
+	defer func() {
+		if recover() != nil {
+			out = slog.StringValue(r.placeholder(ruleError))
+		}
+	}()
+	for range maxLogValues {
+		v = v.LogValuer().LogValue()
+		if v.Kind() != slog.KindLogValuer {
+			return v
+		}
+	}
+	return slog.StringValue(r.placeholder(ruleLimit))
 }
 
 // valueAny returns the Go value of a redacted slog value, with groups as

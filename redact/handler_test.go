@@ -153,6 +153,26 @@ func TestHandlerPanicYieldsPlaceholder(t *testing.T) {
 	}
 }
 
+type selfValuer struct{ Text string }
+
+func (v selfValuer) LogValue() slog.Value { return slog.AnyValue(v) }
+
+func TestHandlerLogValuerFailures(t *testing.T) {
+	out := logJSON(t, redact.Default(), func(l *slog.Logger) {
+		l.Info("x", "top", panicky{}, "list", []any{panicky{}},
+			slog.Group("g", "inner", panicky{}), "self", selfValuer{"password=hunter2"})
+	})
+	assertNoLeak(t, out, "hunter2", "panicked", ".go:", "called")
+	for _, want := range []string{
+		`"top":"[REDACTED:error]"`, `"list":["[REDACTED:error]"]`,
+		`"inner":"[REDACTED:error]"`, `"self":"[REDACTED:limit]"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+}
+
 func TestReplaceAttr(t *testing.T) {
 	var buf bytes.Buffer
 	l := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: redact.ReplaceAttr}))
