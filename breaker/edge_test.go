@@ -211,3 +211,30 @@ func TestBusyRejectionCounts(t *testing.T) {
 		assert.Equal(t, uint32(1), b.Counts().Successes, "successes")
 	})
 }
+
+func TestHookProbesFromInside(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var b *breaker.Breaker
+		var got []breaker.StateChange
+		var inner error
+		b = mustNew(t, breaker.Config{
+			ConsecutiveFailures: 1,
+			OnStateChange: func(ev breaker.StateChange) {
+				got = append(got, ev)
+				if ev.To == breaker.StateHalfOpen {
+					// Runs as the probe of the period and closes the
+					// breaker; its event follows this one.
+					inner = b.Execute(context.Background(), succeed)
+				}
+			},
+		})
+		trip(t, b, 1)
+		time.Sleep(breaker.DefaultOpenTimeout + time.Nanosecond)
+		assert.Equal(t, breaker.StateHalfOpen, b.State(), "state that State observed")
+		require.NoError(t, inner, "probe run by the hook")
+		assert.Equal(t, breaker.StateClosed, b.State(), "state after the hook's probe")
+		require.Len(t, got, 3)
+		assert.Equal(t, breaker.StateClosed, got[2].To, "last event")
+		assert.Equal(t, breaker.StateHalfOpen, got[2].From, "last event's From")
+	})
+}
