@@ -44,8 +44,8 @@ type Config struct {
 	// version of each plugin, so a rollback is rejected across restarts.
 	// It is replaced atomically with mode 0600. Load reads it again
 	// before it raises a mark, so Loaders that share it keep each other's
-	// marks. Empty keeps the marks in memory for the Loader's lifetime
-	// only.
+	// marks, while Verify checks the marks this Loader read last. Empty
+	// keeps the marks in memory for the Loader's lifetime only.
 	StateFile string
 	// HostAPI is the host's API version, checked against each manifest's
 	// host_api range. Empty skips the check.
