@@ -54,9 +54,10 @@
 //
 // A secret is replaced whole by "[REDACTED:rule]", where rule names the
 // detector, or by "[REDACTED]" with [Config.OmitRule]; no prefix or suffix
-// of it is kept. Control characters, Unicode line separators and
-// bidirectional overrides are escaped (\n, \x1b, \u2028) so that redacted
-// text cannot forge log lines. Input nested deeper than [Config.MaxDepth]
+// of it is kept. Control characters, Unicode line separators,
+// bidirectional overrides and invisible separators such as U+200B are
+// escaped (\n, \x1b, \u2028) so that redacted text cannot forge log lines.
+// A zero width character inside a token does not end the token. Input nested deeper than [Config.MaxDepth]
 // or larger than [Config.MaxNodes] elements, cyclic values, and panics
 // inside the redactor or in the values it renders yield a placeholder,
 // never the raw value.

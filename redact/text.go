@@ -77,7 +77,8 @@ func Bytes(b []byte) []byte { return defaultRedactor.Bytes(b) }
 
 // String returns s with every detected secret replaced by a placeholder
 // and control characters (CR, LF, tab, other C0 and C1 codes, Unicode line
-// separators and bidirectional overrides) escaped as \n, \x1b or \u2028.
+// separators, bidirectional overrides, U+200B, U+2060 to U+2064 and
+// U+FEFF) escaped as \n, \x1b or \u2028.
 // It returns s itself, without allocating, when there is nothing to change.
 func (r *Redactor) String(s string) (out string) {
 	if len(s) < minTokenLen && len(r.forms) == 0 && plain(s) {
@@ -361,11 +362,14 @@ func needsEscape(s string) bool {
 }
 
 // escapedRune reports whether ru is a C1 control, a Unicode line or
-// paragraph separator, or a bidirectional formatting character, all of
-// which can forge or hide log lines.
+// paragraph separator, a bidirectional formatting character or an
+// invisible separator (zero width space, word joiner, byte order mark),
+// all of which can forge or hide log lines. The zero width joiners stay,
+// because emoji sequences and several scripts need them.
 func escapedRune(ru rune) bool {
 	switch {
 	case 0x80 <= ru && ru <= 0x9f,
+		ru == 0x200b || ru == 0xfeff || 0x2060 <= ru && ru <= 0x2064,
 		ru == 0x2028 || ru == 0x2029,
 		ru == 0x200e || ru == 0x200f,
 		0x202a <= ru && ru <= 0x202e,

@@ -306,3 +306,30 @@ func TestKeyValueLeaksNearProse(t *testing.T) {
 		{"cookie: sid=abc", "cookie: sid=[REDACTED:header]"},
 	})
 }
+
+func TestZeroWidthInsideTokens(t *testing.T) {
+	for _, zw := range []string{"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"} {
+		for _, tok := range []string{openAIKey, githubKey, awsKey, slackKey, stripeKey} {
+			split := tok[:10] + zw + tok[10:]
+			in := "key " + split + ", next"
+			got := redact.String(in)
+			for _, part := range []string{tok[4:10], tok[10:16], tok[len(tok)-6:]} {
+				if strings.Contains(got, part) {
+					t.Errorf("String(%q) = %q, leaks %q", in, got, part)
+				}
+			}
+			if !strings.HasSuffix(got, "], next") {
+				t.Errorf("String(%q) = %q, want the text after the token kept", in, got)
+			}
+		}
+	}
+}
+
+func TestZeroWidthEscaped(t *testing.T) {
+	check(t, []struct{ in, want string }{
+		{"pass\u200bword=x", `pass\u200bword=x`},
+		{"a\u2060b\ufeffc", `a\u2060b\ufeffc`},
+		// Joiners stay: emoji sequences and several scripts need them.
+		{"family 👨\u200d👩\u200d👧, می\u200cخواهم", "family 👨\u200d👩\u200d👧, می\u200cخواهم"},
+	})
+}

@@ -118,16 +118,40 @@ func (f *tokenFormat) match(s string, i int) int {
 	}
 	j := i + len(f.prefix)
 	mixed := !f.mixed
-	for j < len(s) && inSet(s[j], f.set) {
+	n := 0
+	for j < len(s) {
 		c := s[j]
+		if !inSet(c, f.set) {
+			// A zero width character pasted inside a token does not end
+			// it, or the rest of the token would be left in the clear.
+			size := zeroWidthAt(s, j)
+			if size == 0 {
+				break
+			}
+			j += size
+			continue
+		}
 		mixed = mixed || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 		j++
+		n++
 	}
-	n := j - i - len(f.prefix)
 	if n < f.min || f.exact && n != f.min || !mixed {
 		return i
 	}
 	return j
+}
+
+// zeroWidthAt returns the length of the zero width character at s[j]
+// (U+200B to U+200D, U+2060 or U+FEFF), or 0.
+func zeroWidthAt(s string, j int) int {
+	if len(s)-j < 3 {
+		return 0
+	}
+	switch s[j : j+3] {
+	case "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff":
+		return 3
+	}
+	return 0
 }
 
 // jwtAt returns the end of a JSON Web Token at s[i]: three base64url
