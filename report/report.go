@@ -76,7 +76,10 @@ func From(err error) Notice { return (&Reporter{}).From(err) }
 // err's tree, searched depth first as errors.As does, whose Code() string
 // method returns a valid code: letters, digits, '-', '_' and '.', at most
 // 64 bytes. Without one, a context error gets CodeTimeout or CodeCanceled
-// and any other error CodeInternal. From(nil) returns the zero Notice.
+// and any other error CodeInternal. So for errors.Join(a, b) the code of a,
+// or of an error a wraps, wins over the code of b. From(nil) returns the
+// zero Notice. An error whose Code method panics counts as uncoded, and
+// one whose methods panic during classification is not retryable.
 //
 // NOTE: like errors.Is, From does not return for an error whose Unwrap
 // chain is cyclic.
@@ -85,7 +88,7 @@ func (rp *Reporter) From(err error) Notice {
 		return Notice{}
 	}
 	code := CodeOf(err)
-	retryable := classify.Retryable(err)
+	retryable := retryableOf(err)
 	return Notice{
 		Code:      code,
 		Message:   truncate(rp.redactor().Error(err).Error(), MaxMessageLen),
@@ -101,11 +104,29 @@ func (rp *Reporter) redactor() *redact.Redactor {
 	return rp.Redactor
 }
 
-// CodeOf returns the code From assigns to err, or "" for nil.
-func CodeOf(err error) string {
+// retryableOf is classify.Retryable, or false when a method of an error in
+// err's tree panics.
+func retryableOf(err error) (retryable bool) {
+	defer func() {
+		if recover() != nil {
+			retryable = false
+		}
+	}()
+	return classify.Retryable(err)
+}
+
+// CodeOf returns the code From assigns to err, or "" for nil. When an
+// Unwrap method in err's tree panics before a code is found, the code is
+// CodeInternal.
+func CodeOf(err error) (code string) {
 	if err == nil {
 		return ""
 	}
+	defer func() {
+		if recover() != nil {
+			code = CodeInternal
+		}
+	}()
 	if code := findCode(err); code != "" {
 		return code
 	}

@@ -57,6 +57,11 @@ func TestFromCode(t *testing.T) {
 		"invalid skipped": {&codedError{code: "ERR bad\n", msg: "x", err: inner}, "ERR-RateLimited"},
 		"joined":          {errors.Join(errors.New("a"), inner), "ERR-RateLimited"},
 		"panicking Code":  {errors.Join(panicCode{}, inner), "ERR-RateLimited"},
+		"several coded": {errors.Join(fmt.Errorf("a: %w", inner),
+			&codedError{code: "ERR-CircuitOpen", msg: "b"}), "ERR-RateLimited"},
+		"%w twice": {fmt.Errorf("%w; %w", &codedError{code: "ERR-CircuitOpen", msg: "b"}, inner),
+			"ERR-CircuitOpen"},
+		"typed nil": {(*codedError)(nil), report.CodeInternal},
 		"deadline":        {fmt.Errorf("call: %w", context.DeadlineExceeded), report.CodeTimeout},
 		"canceled":        {context.Canceled, report.CodeCanceled},
 	} {
@@ -113,6 +118,33 @@ func TestFromKeepsErrorPrefixes(t *testing.T) {
 	want = "token: invalid: login with password: [REDACTED:key]"
 	if n := report.From(err); n.Message != want {
 		t.Errorf("From(%q).Message = %q, want %q", err, n.Message, want)
+	}
+}
+
+type panicMethods struct{}
+
+func (panicMethods) Error() string   { return "password=hunter2" }
+func (panicMethods) Retryable() bool { panic("boom") }
+func (panicMethods) Timeout() bool   { panic("boom") }
+func (panicMethods) StatusCode() int { panic("boom") }
+func (panicMethods) Unwrap() error   { panic("boom") }
+
+func TestFromPanickingMethods(t *testing.T) {
+	err := fmt.Errorf("call: %w", panicMethods{})
+	n := report.From(err)
+	if n.Code != report.CodeInternal || n.Retryable {
+		t.Errorf("From(%T) = %+v, want %s and not retryable", err, n, report.CodeInternal)
+	}
+	if n.Message != "call: password=[REDACTED:key]" {
+		t.Errorf("From(%T).Message = %q, want the redacted text", err, n.Message)
+	}
+	if got := report.CodeOf(panicMethods{}); got != report.CodeInternal {
+		t.Errorf("CodeOf(%T) = %q, want %s", err, got, report.CodeInternal)
+	}
+	var buf bytes.Buffer
+	report.Log(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)), err)
+	if !strings.Contains(buf.String(), `"code":"ERR-Internal"`) {
+		t.Errorf("Log wrote %q, want the record with its code", buf.String())
 	}
 }
 
