@@ -25,8 +25,9 @@ func RetryAfterOf(err error) time.Duration {
 // ParseRetryAfter parses the value of an HTTP Retry-After header (RFC 9110,
 // section 10.2.3): delta-seconds, or an HTTP date in any of the three forms
 // that [http.ParseTime] accepts, which is turned into the delay from now. A
-// date in the past means no delay. Spaces and tabs around the value are
-// ignored. It returns false for an empty, negative or malformed value,
+// date in the past means no delay. The two-digit year of the obsolete RFC
+// 850 form falls in the past century only when it would be more than 50
+// years after now. Spaces and tabs around the value are ignored. It returns false for an empty, negative or malformed value,
 // including one surrounded by other whitespace. Delta-seconds too large for
 // a time.Duration saturate at the largest one.
 func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
@@ -45,7 +46,24 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
+	if strings.IndexByte(value, '-') >= 0 {
+		if _, err := time.Parse(time.RFC850, value); err == nil {
+			t = pivotTwoDigitYear(t, now)
+		}
+	}
 	return max(t.Sub(now), 0), true
+}
+
+// pivotTwoDigitYear moves t, parsed from a date with a two-digit year, to
+// the century that RFC 9110 (section 5.6.7) requires: the latest year that
+// ends in those digits and is at most 50 years ahead of now.
+// time.Parse instead puts 69-99 in the 1900s and 00-68 in the 2000s.
+func pivotTwoDigitYear(t, now time.Time) time.Time {
+	year := now.Year() - now.Year()%100 + t.Year()%100
+	if year > now.Year()+50 {
+		year -= 100
+	}
+	return t.AddDate(year-t.Year(), 0, 0)
 }
 
 func isDigits(s string) bool {
