@@ -182,6 +182,11 @@ func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
 // Unwrap returns the underlying error.
 func (e *RejectedError) Unwrap() error { return e.Err }
 
+// Retryable reports whether loading the same directory again can succeed:
+// only when the directory could not be read. A plugin that failed
+// verification fails it again until its files or signature change.
+func (e *RejectedError) Retryable() bool { return e.Reason == ReasonIO }
+
 // DependencyKind is the kind of a declared dependency.
 type DependencyKind int
 
@@ -267,6 +272,10 @@ func (e *MissingDependencyError) Is(target error) bool { return target == ErrMis
 
 // Unwrap returns the start error, if any.
 func (e *MissingDependencyError) Unwrap() error { return e.Err }
+
+// Retryable returns false: starting the plugin again fails the same way
+// until the user installs what it lists.
+func (e *MissingDependencyError) Retryable() bool { return false }
 
 // RunError is the error of a plugin process that did not produce a reply:
 // it crashed, timed out, was cancelled, replied with malformed output, or

@@ -3,9 +3,11 @@ package plugin_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/cowork-ai/resilience/internal/classify"
 	"github.com/cowork-ai/resilience/plugin"
 )
 
@@ -64,5 +66,24 @@ func TestMissingDependencyMessage(t *testing.T) {
 	want := `plugin: plugin "p" is missing 2 dependencies: executable "ffmpeg" (install ffmpeg); env "API_URL" (set API_URL)`
 	if got := err.Error(); got != want {
 		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestErrorsRetryable(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"rejected signature", &plugin.RejectedError{Reason: plugin.ReasonSignatureInvalid}, false},
+		{"rejected file", &plugin.RejectedError{Reason: plugin.ReasonFileMismatch}, false},
+		{"unreadable directory", &plugin.RejectedError{Reason: plugin.ReasonIO}, true},
+		{"missing dependency", &plugin.MissingDependencyError{Plugin: "p"}, false},
+	}
+	for _, tt := range tests {
+		wrapped := fmt.Errorf("load: %w", tt.err)
+		if got := classify.Retryable(wrapped); got != tt.want {
+			t.Errorf("%s: Retryable = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -68,6 +68,10 @@ func (e *EnvironmentChangedError) Is(target error) bool { return target == ErrEn
 // Code returns "ERR-EnvironmentChanged".
 func (e *EnvironmentChangedError) Code() string { return "ERR-EnvironmentChanged" }
 
+// Retryable returns false: the step fails the same way until the user
+// restores what changed, such as reopening the target window.
+func (e *EnvironmentChangedError) Retryable() bool { return false }
+
 // StepError reports a step that failed: every strategy failed, the step
 // timed out, or an abandoned attempt kept it from starting.
 type StepError struct {

@@ -3,12 +3,14 @@ package strategy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/cowork-ai/resilience/internal/classify"
 	"github.com/cowork-ai/resilience/strategy"
 )
 
@@ -356,5 +358,12 @@ func TestUnknownDecisionAborts(t *testing.T) {
 		if undone != 1 {
 			t.Errorf("decision %v: undo ran %d times, want 1", d, undone)
 		}
+	}
+}
+
+func TestEnvironmentChangedNotRetryable(t *testing.T) {
+	err := fmt.Errorf("step: %w", strategy.EnvironmentChanged("the Reports window closed"))
+	if classify.Retryable(err) {
+		t.Errorf("Retryable(%v) = true, want false until the user restores the window", err)
 	}
 }
