@@ -38,6 +38,12 @@ func decodeB64(dst []byte, s string) ([]byte, bool) {
 	return dst, true
 }
 
+// minBase64Run is the number of base64 characters, padding not counted,
+// from which a run is decoded: 13 bytes of data, as in "token=abcdefg".
+// Runs with padding are counted the same, so that padded and unpadded
+// forms of one secret are both found.
+const minBase64Run = 18
+
 // decodeBase64 checks the run of base64 alphabet s[start:end] and returns
 // the span to redact when it decodes to text that holds a secret. It takes
 // no span slice, so that the caller's stays on the stack across the
@@ -47,15 +53,16 @@ func (r *Redactor) decodeBase64(s string, start, end int, depth int) (span, bool
 		return span{}, false
 	}
 	run := s[start:end]
-	if k := strings.LastIndexByte(strings.TrimRight(run, "="), '='); k >= 0 {
+	data := strings.TrimRight(run, "=")
+	if k := strings.LastIndexByte(data, '='); k >= 0 {
 		// "data=eyJ...": the value after the last '=' is the candidate.
-		run = run[k+1:]
+		run, data = run[k+1:], data[k+1:]
 		start = end - len(run)
-		if len(run) < 20 {
-			return span{}, false
-		}
 	}
-	if hexOnly(run[:20]) {
+	if len(data) < minBase64Run {
+		return span{}, false
+	}
+	if hexOnly(data[:minBase64Run]) {
 		return span{}, false // an id or a hash, not encoded text
 	}
 	var head [48]byte

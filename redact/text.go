@@ -211,7 +211,7 @@ func (r *Redactor) scan(s string, sp []span, depth int) ([]span, bool) {
 		}
 		c := s[i]
 		cl := classes[c]
-		if cl&cB64 == 0 && i-runStart >= 20 {
+		if cl&cB64 == 0 && i-runStart >= minBase64Run {
 			if x, ok := r.decodeBase64(s, runStart, i, depth); ok {
 				sp = append(sp, x)
 			}
@@ -270,7 +270,7 @@ func (r *Redactor) scan(s string, sp []span, depth int) ([]span, bool) {
 		}
 		prevWord = cl&cWord != 0
 	}
-	if len(s)-runStart >= 20 {
+	if len(s)-runStart >= minBase64Run {
 		if x, ok := r.decodeBase64(s, runStart, len(s), depth); ok {
 			sp = append(sp, x)
 		}

@@ -1,6 +1,7 @@
 package redact_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -332,4 +333,21 @@ func TestZeroWidthEscaped(t *testing.T) {
 		// Joiners stay: emoji sequences and several scripts need them.
 		{"family 👨\u200d👩\u200d👧, می\u200cخواهم", "family 👨\u200d👩\u200d👧, می\u200cخواهم"},
 	})
+}
+
+func TestEncodedPaddingVariants(t *testing.T) {
+	for _, secret := range []string{"token=abcdefg", "pwd=hunter2?>", `{"secret":"x"}`} {
+		std := base64.StdEncoding.EncodeToString([]byte(secret))
+		for _, enc := range []string{
+			std, strings.TrimRight(std, "="), std + "=",
+			base64.URLEncoding.EncodeToString([]byte(secret)),
+			base64.RawURLEncoding.EncodeToString([]byte(secret)),
+			strings.ReplaceAll(std, "=", "%3D"),
+		} {
+			in := "cred " + enc + " end"
+			if got := redact.String(in); got != "cred [REDACTED:encoded] end" {
+				t.Errorf("String(%q) = %q, want the encoded %q redacted", in, got, secret)
+			}
+		}
+	}
 }
