@@ -107,12 +107,13 @@ func WithMaxElapsed(d time.Duration) Option {
 }
 
 // WithAttemptTimeout bounds each attempt: the operation's context gets a
-// deadline d after the attempt starts. An attempt that fails because its
-// own deadline passed, while the call's context is still alive, is
-// retried whatever the classifier says, unless its error is marked with
-// [Permanent], and its error wraps [ErrAttemptTimeout]. When the call's
-// deadline or time budget ends at or before that deadline, it ends the
-// attempt instead, and the call stops as it does without this option.
+// deadline d after the attempt starts. When an attempt fails because its
+// own deadline passed, while the call's context is still alive, Do wraps
+// its error so that it matches [ErrAttemptTimeout]. Such an attempt is
+// retried whatever the classifier returns, unless the error is marked with
+// [Permanent]. When the call's deadline or time budget ends at or before
+// the attempt's deadline, it ends the attempt instead, and the call stops
+// as it does without this option.
 // Zero, the default, means no per-attempt timeout. A negative d is invalid.
 func WithAttemptTimeout(d time.Duration) Option {
 	if d < 0 {

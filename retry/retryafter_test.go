@@ -37,15 +37,15 @@ func TestParseRetryAfter(t *testing.T) {
 		// The three date forms of RFC 9110, section 5.6.7.
 		{"Sun, 01 Mar 2026 12:00:30 GMT", 30 * time.Second, true}, // IMF-fixdate
 		{"Sunday, 01-Mar-26 12:01:00 GMT", time.Minute, true},     // obsolete RFC 850
+		{"Sun Mar  1 12:00:05 2026", 5 * time.Second, true},       // ANSI C asctime
+		{"Sun, 01 Mar 2026 11:00:00 GMT", 0, true},                // past: no wait
+		{"Thu, 01 Jan 1970 00:00:00 GMT", 0, true},
 		// A two-digit year is in the past century only when it would be
 		// more than 50 years ahead (RFC 9110, section 5.6.7).
 		{"Friday, 01-Mar-70 12:00:00 GMT",
 			time.Date(2070, time.March, 1, 12, 0, 0, 0, time.UTC).Sub(now), true},
 		{"Monday, 01-Mar-77 12:00:00 GMT", 0, true},
 		{"Wednesday, 01-Mar-00 12:00:00 GMT", 0, true},
-		{"Sun Mar  1 12:00:05 2026", 5 * time.Second, true},       // ANSI C asctime
-		{"Sun, 01 Mar 2026 11:00:00 GMT", 0, true},                // past: no wait
-		{"Thu, 01 Jan 1970 00:00:00 GMT", 0, true},
 		{"9223372036", 9223372036 * time.Second, true},
 		{"9223372037", math.MaxInt64, true}, // above the largest duration
 		{"99999999999999999999999", math.MaxInt64, true},
