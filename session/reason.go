@@ -142,6 +142,11 @@ func (e *DeniedError) Code() string { return e.Reason.Code() }
 // action.
 func (e *DeniedError) RegrantRequired() bool { return e.Reason.RegrantRequired() }
 
+// Retryable reports whether the same action can be allowed later without
+// the user doing anything: only while the grant store is degraded, because
+// it may recover. Every other denial needs a new grant or a fixed request.
+func (e *DeniedError) Retryable() bool { return e.Reason == ReasonStoreDegraded }
+
 // Is matches ErrPermissionDenied and the sentinel of the reason.
 func (e *DeniedError) Is(target error) bool {
 	if target == ErrPermissionDenied {
