@@ -14,17 +14,25 @@ import (
 // at the gate are not retries: they call no hook and take no budget.
 //
 // A request above a call's maximum ([WithMaxRetryAfter]) closes the gate
-// too, so until it passes every call sharing the gate stops before its
-// next attempt with [ReasonRetryAfterTooLong], unless its own maximum is
-// higher. When the gate opens, the calls waiting at it all go on at once.
+// too, so while it lasts every call sharing the gate stops before its next
+// attempt with [ReasonRetryAfterTooLong], unless its own maximum is
+// higher. One bogus request, a delay of years say, must not stop every call
+// until the process restarts. So once the closing call's maximum has
+// passed, one call is let through as a probe. Its own outcome decides what
+// follows, and its success opens the gate. When the gate opens, the calls
+// waiting at it all go on at once.
 //
 // A Gate is safe for concurrent use. Pass it to calls with [WithGate].
 type Gate struct {
 	maxWaiting int
 
 	// mu guards the fields below.
-	mu      sync.Mutex
-	openAt  time.Time // zero while the gate has never closed
+	mu     sync.Mutex
+	openAt time.Time // zero while the gate has never closed
+	// probeAt, when not zero, is the time after which one call may pass
+	// the gate although openAt is beyond its maximum. A request above a
+	// call's maximum sets it.
+	probeAt time.Time
 	waiting int
 }
 
@@ -63,30 +71,52 @@ func (g *Gate) Waiting() int {
 	return g.waiting
 }
 
-// closeUntil keeps the gate closed until at least t.
-func (g *Gate) closeUntil(t time.Time) {
+// close keeps the gate closed for at least the requested delay from now.
+// A request above limit, the closing call's maximum, also lets a probe
+// through once limit has passed.
+func (g *Gate) close(now time.Time, requested, limit time.Duration) {
 	g.mu.Lock()
-	if t.After(g.openAt) {
+	defer g.mu.Unlock()
+	if t := now.Add(requested); t.After(g.openAt) {
 		g.openAt = t
 	}
-	g.mu.Unlock()
+	if requested > limit {
+		g.probeAt = now.Add(limit)
+	}
 }
 
-// enter returns how long a call must wait at time now; while wait is
-// positive the call counts as waiting until it calls leave. It returns
-// false when the gate is closed and the queue is full.
-func (g *Gate) enter(now time.Time) (wait time.Duration, ok bool) {
+// open opens the gate after a probe succeeded at time now: the service is
+// answering again, so no call needs to wait for the request that closed it.
+func (g *Gate) open(now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.openAt.After(now) {
+		g.openAt = now
+	}
+	g.probeAt = time.Time{}
+}
+
+// enter returns how long a call whose maximum server-requested delay is
+// limit must wait at time now; while wait is positive the call counts as
+// waiting until it calls leave. It returns false when the gate is closed
+// and the queue is full. A call that would not wait that long passes as
+// the probe when one is due, and probe is true.
+func (g *Gate) enter(now time.Time, limit time.Duration) (wait time.Duration, probe, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	wait = g.openAt.Sub(now)
 	if wait <= 0 {
-		return 0, true
+		return 0, false, true
+	}
+	if wait > limit && !g.probeAt.IsZero() && !now.Before(g.probeAt) {
+		g.probeAt = now.Add(limit) // one probe per period
+		return 0, true, true
 	}
 	if g.waiting >= g.maxWaiting {
-		return wait, false
+		return wait, false, false
 	}
 	g.waiting++
-	return wait, true
+	return wait, false, true
 }
 
 func (g *Gate) leave() {

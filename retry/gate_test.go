@@ -3,6 +3,7 @@ package retry_test
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -234,6 +235,73 @@ func TestGateClosedByRequestAboveMaximum(t *testing.T) {
 		}
 		if attempts != 1 {
 			t.Errorf("operation ran %d times in all, want 1", attempts)
+		}
+	})
+}
+
+// TestGateProbesAfterBogusRequest checks that a request of centuries cannot
+// stop every call sharing the gate until a restart: once the closing call's
+// maximum has passed one call probes the service, and its success opens the
+// gate for everyone.
+func TestGateProbesAfterBogusRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 10)
+		attempts := 0
+		bogus := hintError{time.Duration(math.MaxInt64)}
+		opts := []retry.Option{retry.WithGate(g), retry.WithMaxRetryAfter(time.Minute)}
+		err := retry.Do(t.Context(), failing(bogus, &attempts), opts...)
+		if e := asError(t, err); e.Reason != retry.ReasonRetryAfterTooLong {
+			t.Fatalf("closing call: Reason = %v, want %v", e.Reason, retry.ReasonRetryAfterTooLong)
+		}
+
+		time.Sleep(59 * time.Second)
+		err = retry.Do(t.Context(), failing(errUnavailable, &attempts), opts...)
+		if e := asError(t, err); e.Reason != retry.ReasonRetryAfterTooLong || e.Attempts != 0 {
+			t.Fatalf("call before the maximum passed: Do() = %v, want a stop before any attempt", err)
+		}
+
+		time.Sleep(time.Second)
+		succeed := func(context.Context) error { attempts++; return nil }
+		if err := retry.Do(t.Context(), succeed, opts...); err != nil {
+			t.Fatalf("probe after the maximum passed: Do() = %v, want nil", err)
+		}
+		if !g.OpenAt().Equal(time.Now()) {
+			t.Errorf("OpenAt() = %v after a successful probe, want now (%v)", g.OpenAt(), time.Now())
+		}
+		if err := retry.Do(t.Context(), succeed, opts...); err != nil {
+			t.Errorf("call after the probe: Do() = %v, want nil", err)
+		}
+		if attempts != 3 {
+			t.Errorf("operation ran %d times, want 3: the closing call, the probe, the next call", attempts)
+		}
+	})
+}
+
+// TestGateLetsOneProbeAtATime checks that only one call per period passes
+// as the probe while the request above the maximum lasts.
+func TestGateLetsOneProbeAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := mustGate(t, 10)
+		attempts := 0
+		opts := []retry.Option{retry.WithGate(g), retry.WithMaxRetryAfter(time.Minute),
+			retry.WithMaxAttempts(1)}
+		retry.Do(t.Context(), failing(hintError{time.Hour}, &attempts), opts...)
+		time.Sleep(time.Minute)
+
+		block := make(chan struct{})
+		probe := func(context.Context) error { attempts++; <-block; return errUnavailable }
+		done := make(chan error, 1)
+		go func() { done <- retry.Do(t.Context(), probe, opts...) }()
+		synctest.Wait()
+
+		err := retry.Do(t.Context(), failing(errUnavailable, &attempts), opts...)
+		if e := asError(t, err); e.Reason != retry.ReasonRetryAfterTooLong || e.Attempts != 0 {
+			t.Errorf("second call while the probe runs: Do() = %v, want a stop before any attempt", err)
+		}
+		close(block)
+		<-done
+		if attempts != 2 {
+			t.Errorf("operation ran %d times, want 2: the closing call and one probe", attempts)
 		}
 	})
 }

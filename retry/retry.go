@@ -69,6 +69,7 @@ type call struct {
 	start  time.Time
 	seq    backoff.Sequence // started at the first failure
 	timer  *time.Timer      // created at the first wait
+	probe  bool             // the latest attempt passed the gate as its probe
 }
 
 func run(parent context.Context, op func(context.Context) error, cfg config) error {
@@ -95,11 +96,14 @@ func run(parent context.Context, op func(context.Context) error, cfg config) err
 		}
 		err = c.attempt(op)
 		if err == nil {
+			if c.probe {
+				cfg.gate.open(time.Now())
+			}
 			return nil
 		}
 		if cfg.gate != nil {
 			if hint := RetryAfterOf(err); hint > 0 {
-				cfg.gate.closeUntil(time.Now().Add(hint))
+				cfg.gate.close(time.Now(), hint, cfg.maxRetryAfter)
 			}
 		}
 		delay, stop := c.next(attempt, err)
@@ -246,7 +250,8 @@ func (c *call) sleep(d time.Duration) {
 func (c *call) passGate(attempts int, last error) *Error {
 	g := c.cfg.gate
 	for {
-		wait, ok := g.enter(time.Now())
+		wait, probe, ok := g.enter(time.Now(), c.cfg.maxRetryAfter)
+		c.probe = probe
 		switch {
 		case !ok:
 			return c.stop(ReasonQueueFull, last, attempts)
