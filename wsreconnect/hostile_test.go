@@ -285,3 +285,61 @@ func TestSendFromOnSuccess(t *testing.T) {
 		}
 	})
 }
+
+// Hooks may call Close with a context that ends: the call returns that
+// context's error, since the client cannot finish while the hook runs,
+// and the client stops once the hook returns.
+func TestCloseFromHooks(t *testing.T) {
+	t.Run("OnMessage", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv, cfg := pipeServer(t, testutil.WSServerConfig{})
+			var c *Client
+			ready := make(chan struct{}) // closed once c is set
+			closed := make(chan error, 1)
+			cfg.OnMessage = func(int, []byte) {
+				<-ready
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				closed <- c.Close(ctx)
+			}
+			c = startClient(t, cfg)
+			close(ready)
+			c.WaitConnected(context.Background())
+			synctest.Wait() // the server has registered the connection
+			srv.Broadcast(websocket.TextMessage, []byte("stop"))
+			if err := <-closed; !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Close from OnMessage = %v, want DeadlineExceeded", err)
+			}
+			synctest.Wait()
+			if st := c.Stats(); st.State != StateClosed || st.Dials != 1 {
+				t.Errorf("Stats = %+v, want closed after 1 dial", st)
+			}
+		})
+	})
+	t.Run("OnFailure", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv, cfg := pipeServer(t, testutil.WSServerConfig{})
+			srv.RejectUpgrades(http.StatusNotFound, 0)
+			var c *Client
+			ready := make(chan struct{}) // closed once c is set
+			closed := make(chan error, 1)
+			cfg.OnFailure = func(GiveUpEvent) {
+				<-ready
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				closed <- c.Close(ctx)
+			}
+			c = startClient(t, cfg)
+			close(ready)
+			if err := <-closed; !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Close from OnFailure = %v, want DeadlineExceeded", err)
+			}
+			if err := c.Close(context.Background()); err != nil {
+				t.Errorf("Close after OnFailure = %v", err)
+			}
+			if !errors.Is(c.Err(), ErrHandshakeRejected) {
+				t.Errorf("Err() = %v, want ErrHandshakeRejected", c.Err())
+			}
+		})
+	})
+}
