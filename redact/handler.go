@@ -57,6 +57,9 @@ func (h *Handler) Handle(ctx context.Context, rec slog.Record) error {
 	changed := msg != rec.Message
 	if !changed {
 		rec.Attrs(func(a slog.Attr) bool {
+			if !h.sensitive && h.r.cleanAttr(a) {
+				return true
+			}
 			_, changed = h.r.redactAttr(a, 0, h.sensitive)
 			return !changed
 		})
@@ -159,6 +162,25 @@ func (r *Redactor) redactAttr(a slog.Attr, depth int, sensitive bool) (slog.Attr
 	}
 	red, ch := r.value(v, depth)
 	return slog.Attr{Key: key, Value: red}, changed || ch
+}
+
+// cleanAttr reports, without building a redacted copy, whether a is a
+// string or a scalar that redactAttr would leave unchanged outside a
+// sensitive group. It reports false for every other kind, which
+// redactAttr then checks.
+func (r *Redactor) cleanAttr(a slog.Attr) bool {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); r.String(s) != s {
+			return false
+		}
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool,
+		slog.KindDuration, slog.KindTime:
+	default:
+		return false
+	}
+	k, sensitive := r.key(a.Key)
+	return !sensitive && k == a.Key
 }
 
 // key returns the attribute key k redacted, and whether k may be
