@@ -3,6 +3,7 @@ package redact
 import (
 	"reflect"
 	"strings"
+	"unsafe"
 )
 
 var secretType = reflect.TypeFor[Secret]()
@@ -17,8 +18,9 @@ func Value(v any) any { return defaultRedactor.Value(v) }
 // its string key is sensitive. Maps, slices, arrays, pointers and
 // interfaces are copied, so v is never modified and the copy shares no
 // mutable memory with it. There are two exceptions. Unexported struct
-// fields are copied as they are, because reflection cannot set them, and
-// functions and channels are shared. A pointer cycle is cut by a nil pointer; values
+// fields are copied as they are, because reflection cannot deep-copy
+// them, though sensitive ones are blanked too. Functions and channels are
+// shared. A pointer cycle is cut by a nil pointer; values
 // beyond the depth and size limits become zero values. Secret values are
 // copied unchanged, since they never render their value.
 func (r *Redactor) Value(v any) (out any) {
@@ -131,10 +133,16 @@ func (c *copier) structure(v reflect.Value, depth int) reflect.Value {
 	out.Set(v)
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		sensitive := c.r.sensitiveField(f)
 		if !f.IsExported() {
+			if sensitive {
+				// reflect cannot set an unexported field, so the field of
+				// the new copy is written through its address instead.
+				addr := unsafe.Pointer(out.Field(i).UnsafeAddr())
+				reflect.NewAt(f.Type, addr).Elem().Set(c.blank(f.Type, ruleKey))
+			}
 			continue
 		}
-		sensitive := c.r.sensitiveField(f)
 		out.Field(i).Set(c.copy(v.Field(i), depth+1, sensitive))
 	}
 	return out

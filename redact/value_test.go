@@ -170,3 +170,29 @@ func TestErrorPanicYieldsPlaceholder(t *testing.T) {
 		t.Errorf("Error(panicking).Error() = %q, want the error placeholder", got)
 	}
 }
+
+type unexportedCreds struct {
+	Name     string
+	apiKey   string
+	pin      int
+	note     string `redact:"true"`
+	password *string
+	label    string
+}
+
+func TestValueUnexportedSensitiveFields(t *testing.T) {
+	pw := "pw-1"
+	in := &unexportedCreds{Name: "n", apiKey: "k-1", pin: 4321, note: "t-1", password: &pw, label: "l"}
+	out, ok := redact.Value(in).(*unexportedCreds)
+	if !ok {
+		t.Fatalf("Value(%T) returned %T", in, out)
+	}
+	printed := fmt.Sprintf("%+v %v", *out, out.password)
+	assertNoLeak(t, printed, "k-1", "4321", "t-1", "pw-1")
+	if out.label != "l" || out.Name != "n" {
+		t.Errorf("Value lost clean fields: %+v", *out)
+	}
+	if in.apiKey != "k-1" || in.pin != 4321 || in.note != "t-1" || *in.password != "pw-1" {
+		t.Errorf("Value modified its input: %+v", *in)
+	}
+}
