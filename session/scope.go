@@ -12,7 +12,9 @@ import (
 // resources it applies to. Scopes are narrow on purpose. A grant's
 // Resource is a [path.Match] pattern that must match the whole resource of
 // a check. A grant without a Resource covers only checks without one, not
-// every resource of its action.
+// every resource of its action. A resource with a ".", ".." or empty
+// element, such as "dir/../x" or "dir//x", matches only a pattern equal to
+// it, so a "*" never reaches outside the directory it names.
 type Scope struct {
 	// Action is the operation, such as "file.write" or "screen.click". It
 	// must not be empty and may not contain a colon, white space or
@@ -103,14 +105,16 @@ func compile(pattern string) matcher {
 	return matcher{pattern: pattern, prefix: -1}
 }
 
-// matches reports what path.Match(m.pattern, resource) does, except that
-// an empty pattern matches only an empty resource and an invalid pattern
-// matches nothing but itself.
+// matches reports what path.Match(m.pattern, resource) does, with three
+// exceptions. An empty pattern matches only an empty resource, and an
+// invalid pattern matches nothing but itself. A resource with a ".", ".."
+// or empty element matches only a pattern equal to it, because "dir/.."
+// and "dir//x" name places outside what "dir/*" and "dir/*/x" cover.
 func (m matcher) matches(resource string) bool {
 	switch {
 	case m.pattern == resource:
 		return true
-	case m.pattern == "" || resource == "":
+	case m.pattern == "" || resource == "" || !plain(resource):
 		return false
 	case m.prefix >= 0:
 		return strings.HasPrefix(resource, m.pattern[:m.prefix]) &&
@@ -118,4 +122,20 @@ func (m matcher) matches(resource string) bool {
 	}
 	ok, err := path.Match(m.pattern, resource)
 	return ok && err == nil
+}
+
+// plain reports whether no '/'-separated element of resource is ".", ".."
+// or empty, apart from the empty element before a leading '/'.
+func plain(resource string) bool {
+	rest := strings.TrimPrefix(resource, "/")
+	for {
+		elem, after, more := strings.Cut(rest, "/")
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+		if !more {
+			return true
+		}
+		rest = after
+	}
 }
