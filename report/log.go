@@ -14,8 +14,9 @@ func Log(ctx context.Context, logger *slog.Logger, err error, attrs ...slog.Attr
 	(&Reporter{}).log(ctx, logger, err, attrs)
 }
 
-// Log logs err at level Error through logger, wrapped in a redacting
-// handler unless it already is one. The record's message is the notice's
+// Log logs err at level Error through logger, wrapped in a handler that
+// redacts with rp.Redactor. A logger whose handler is a *redact.Handler is
+// not wrapped again when rp.Redactor is nil. The record's message is the notice's
 // message, and its attributes are "code", "retryable", "err" (the error,
 // redacted by the handler) and then attrs. The record's source is the
 // caller of Log. A nil logger or a nil err logs nothing.
@@ -34,7 +35,9 @@ func (rp *Reporter) log(ctx context.Context, logger *slog.Logger, err error, att
 	if !h.Enabled(ctx, slog.LevelError) {
 		return
 	}
-	if _, ok := h.(*redact.Handler); !ok {
+	if _, ok := h.(*redact.Handler); !ok || rp.Redactor != nil {
+		// A redacting logger may use a Redactor that lacks the secrets
+		// registered in rp.Redactor, so that one redacts the record too.
 		h = rp.redactor().NewHandler(h)
 	}
 	n := rp.From(err)

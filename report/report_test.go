@@ -241,6 +241,21 @@ func TestLogRedacts(t *testing.T) {
 	}
 }
 
+func TestLogRegisteredSecretsBehindRedactingLogger(t *testing.T) {
+	red, err := redact.New(redact.Config{Secrets: []string{"plain-key-42"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	logger := slog.New(redact.NewHandler(slog.NewJSONHandler(&buf, nil)))
+	rp := &report.Reporter{Redactor: red}
+	rp.Log(context.Background(), logger, errors.New("upstream rejected plain-key-42"),
+		slog.String("key", "plain-key-42"))
+	if strings.Contains(buf.String(), "plain-key-42") {
+		t.Errorf("log output contains the registered secret:\n%s", buf.String())
+	}
+}
+
 func TestLogSilentCases(t *testing.T) {
 	var buf bytes.Buffer
 	report.Log(context.Background(), nil, errors.New("x"))
