@@ -32,6 +32,7 @@ type Client struct {
 	dials, connects, reconnects, disconnects atomic.Uint64
 	received, receivedBytes                  atomic.Uint64
 	lastRTT                                  atomic.Int64
+	lastPing                                 atomic.Int64 // payload of the latest ping
 	generation                               atomic.Uint64
 
 	// mu guards the fields below.

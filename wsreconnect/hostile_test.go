@@ -343,3 +343,65 @@ func TestCloseFromHooks(t *testing.T) {
 		})
 	})
 }
+
+// A connection that lasted exactly StableAfter starts the backoff afresh;
+// one that ends a nanosecond sooner continues it.
+func TestStableAfterBoundary(t *testing.T) {
+	for _, tt := range []struct {
+		up        time.Duration
+		wantDelay time.Duration
+	}{
+		{time.Minute, time.Second},
+		{time.Minute - time.Nanosecond, 2 * time.Second},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			srv, cfg := pipeServer(t, testutil.WSServerConfig{})
+			cfg.Backoff = exponential(t, 5)
+			cfg.StableAfter = time.Minute
+			tl := newTimeline(&cfg)
+			c := startClient(t, cfg)
+			for _, up := range []time.Duration{time.Second, tt.up} {
+				c.WaitConnected(context.Background())
+				time.Sleep(up)
+				srv.DropConns()
+				synctest.Wait()
+			}
+			c.WaitConnected(context.Background())
+			snap := tl.snapshot()
+			if d := snap.disconnects[1].Uptime; d != tt.up {
+				t.Errorf("uptime = %v, want %v", d, tt.up)
+			}
+			if got := snap.attempts[len(snap.attempts)-1].Delay; got != tt.wantDelay {
+				t.Errorf("after %v up, delay = %v, want %v", tt.up, got, tt.wantDelay)
+			}
+		})
+	}
+}
+
+// An unsolicited pong, which RFC 6455 allows, carries no ping's send time
+// and must not set LastRTT.
+func TestUnsolicitedPongLeavesRTT(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := hostileServer(t, func(ws *websocket.Conn) {
+			deadline := time.Now().Add(time.Second)
+			ws.WriteControl(websocket.PongMessage, []byte("ok"), deadline)
+			payload := []byte{0x40, 0, 0, 0, 0, 0, 0, 0} // 2^62 ns after the epoch
+			ws.WriteControl(websocket.PongMessage, payload, deadline)
+			for {
+				if _, _, err := ws.ReadMessage(); err != nil {
+					return
+				}
+			}
+		})
+		c := startClient(t, cfg)
+		c.WaitConnected(context.Background())
+		synctest.Wait()
+		if rtt := c.Stats().LastRTT; rtt != 0 {
+			t.Errorf("LastRTT after an unsolicited pong = %v, want 0", rtt)
+		}
+		time.Sleep(11 * time.Second) // past the first ping, after 10 s
+		if rtt := c.Stats().LastRTT; rtt != 0 {
+			t.Errorf("LastRTT after a ping on pipes = %v, want 0", rtt)
+		}
+	})
+}

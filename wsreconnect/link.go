@@ -85,9 +85,13 @@ func (c *Client) start(ws *websocket.Conn, gen uint64) *link {
 	}
 	ws.SetPongHandler(func(data string) error {
 		c.extendRead(ws)
-		if len(data) == 8 {
-			sent := time.Duration(binary.BigEndian.Uint64([]byte(data)))
-			c.lastRTT.Store(int64(time.Since(c.epoch) - sent))
+		// Only the pong of the latest ping gives a round trip: a server
+		// may send pongs of its own.
+		if len(data) != 8 {
+			return nil
+		}
+		if sent := int64(binary.BigEndian.Uint64([]byte(data))); sent == c.lastPing.Load() {
+			c.lastRTT.Store(int64(time.Since(c.epoch)) - sent)
 		}
 		return nil
 	})
@@ -241,7 +245,9 @@ func (c *Client) writeBatch(l *link, bc *batchConn, batch []*Receipt) ([]*Receip
 // ping sends a ping whose payload is the send time, for the round trip.
 func (c *Client) ping(l *link) bool {
 	var payload [8]byte
-	binary.BigEndian.PutUint64(payload[:], uint64(time.Since(c.epoch)))
+	sent := time.Since(c.epoch)
+	c.lastPing.Store(int64(sent))
+	binary.BigEndian.PutUint64(payload[:], uint64(sent))
 	deadline := time.Now().Add(c.cfg.WriteTimeout)
 	if err := l.ws.WriteControl(websocket.PingMessage, payload[:], deadline); err != nil {
 		l.failWrite(err)
