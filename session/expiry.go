@@ -77,16 +77,19 @@ type ended struct {
 	reason Reason
 }
 
-// endLocked ends each record still live and leaves a tombstone for it,
-// kept for MaxTTL so that it outlasts the grant's original deadline. A
-// record already past a deadline ends as expired whatever the reason
-// given. The caller holds m.mu.
+// endLocked ends each record still in the table and leaves a tombstone
+// for it, kept for MaxTTL so that it outlasts the grant's original
+// deadline. A record already past a deadline ends as expired whatever the
+// reason given. The caller holds m.mu.
 func (m *Manager) endLocked(rs []*record, reason Reason, wall int64, mono time.Duration) []ended {
 	var removed []*record
 	var tombs []*tombstone
 	var ends []ended
+	t := m.state.Load()
 	for _, r := range rs {
-		if r.ended.Load() {
+		// A record read without the lock may have been replaced by Extend
+		// since: the grant lives on in its successor, so skip it.
+		if r.ended.Load() || !t.contains(r) {
 			continue
 		}
 		r.ended.Store(true)

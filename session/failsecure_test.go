@@ -1,6 +1,9 @@
 package session_test
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -43,4 +46,51 @@ func TestPatternSkipsDotSegments(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRevokeAfterCloseIsKept revokes a grant after Close: the revocation
+// must reach the file, or the grant comes back at the next start.
+func TestRevokeAfterCloseIsKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "grants.json")
+		m := newManager(t, fileConfig(path, nil), nil)
+		mustGrant(t, m, fileWrite, time.Hour)
+		if err := m.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		n, err := m.Revoke(context.Background(), fileWrite)
+		if n != 1 || !errors.Is(err, session.ErrClosed) {
+			t.Errorf("Revoke after Close = %d, %v; want 1, ErrClosed", n, err)
+		}
+		m2 := newManager(t, fileConfig(path, nil), nil)
+		checkReason(t, m2, fileWrite, session.ReasonRevoked)
+	})
+}
+
+// TestGrantHookPanicRevokesExtendedGrant has OnGrant extend the new grant
+// and then panic. Grant fails, so the grant must not live on in its
+// extension.
+func TestGrantHookPanicRevokesExtendedGrant(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m *session.Manager
+		m = newManager(t, session.Config{Hooks: session.Hooks{
+			OnGrant: func(e session.GrantEvent) {
+				if e.Extended {
+					return
+				}
+				if _, err := m.Extend(context.Background(), e.Grant.ID, time.Hour); err != nil {
+					t.Errorf("Extend in OnGrant: %v", err)
+				}
+				panic("audit log full")
+			},
+		}}, nil)
+		_, err := m.Grant(context.Background(), fileWrite, time.Hour)
+		if !errors.Is(err, session.ErrInternal) {
+			t.Fatalf("Grant error = %v, want ErrInternal", err)
+		}
+		checkReason(t, m, fileWrite, session.ReasonInternal)
+		if got := m.Status().Grants; got != 0 {
+			t.Errorf("Status().Grants = %d, want 0", got)
+		}
+	})
 }

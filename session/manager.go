@@ -198,7 +198,12 @@ func (m *Manager) committed(r *record, extended bool) (Grant, error) {
 	}
 	wall, mono := m.now()
 	m.mu.Lock()
-	ends := m.endLocked([]*record{r}, ReasonInternal, wall, mono)
+	// The hook may have extended the grant, which replaced r: end the
+	// grant by its id, whichever record holds it now.
+	var ends []ended
+	if live, _ := m.state.Load().findID(r.id); live != nil {
+		ends = m.endLocked([]*record{live}, ReasonInternal, wall, mono)
+	}
 	m.mu.Unlock()
 	m.afterEnd(ends)
 	m.persist()
@@ -308,7 +313,9 @@ func (m *Manager) Ensure(ctx context.Context, scope Scope) error {
 // Revoke ends every live grant whose scope equals scope and returns how
 // many ended. A revoked grant never comes back: Extend of it fails, and a
 // file write already in flight cannot restore it. Revoke proceeds whatever
-// the state of ctx, because a revocation skipped would widen access.
+// the state of ctx, because a revocation skipped would widen access. After
+// Close it still ends the grants and writes the file, then returns
+// ErrClosed with the count.
 func (m *Manager) Revoke(ctx context.Context, scope Scope) (int, error) {
 	if err := scope.validate(); err != nil {
 		return 0, err
@@ -317,15 +324,14 @@ func (m *Manager) Revoke(ctx context.Context, scope Scope) (int, error) {
 }
 
 // RevokeAll ends every live grant and returns how many ended. Like Revoke,
-// it proceeds whatever the state of ctx.
+// it proceeds whatever the state of ctx and after Close.
 func (m *Manager) RevokeAll(ctx context.Context) (int, error) {
 	return m.revoke(func(*record) bool { return true })
 }
 
+// revoke proceeds even after Close, which has already written the file:
+// a revocation skipped would let the grant load again at the next start.
 func (m *Manager) revoke(match func(*record) bool) (int, error) {
-	if m.closed.Load() {
-		return 0, ErrClosed
-	}
 	wall, mono := m.now()
 	m.mu.Lock()
 	var rs []*record
@@ -338,6 +344,9 @@ func (m *Manager) revoke(match func(*record) bool) (int, error) {
 	m.mu.Unlock()
 	m.afterEnd(ends)
 	m.persist()
+	if m.closed.Load() {
+		return len(ends), ErrClosed
+	}
 	return len(ends), nil
 }
 

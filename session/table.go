@@ -124,6 +124,16 @@ func (t *table) records() []*record {
 	return all
 }
 
+// contains reports whether r is a live record of t.
+func (t *table) contains(r *record) bool {
+	for _, x := range t.live[r.scope.Action] {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
 func (t *table) findID(id string) (*record, *tombstone) {
 	for _, list := range t.live {
 		for _, r := range list {
