@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf16"
 )
 
 // Default limits applied when the matching Config field is zero.
@@ -159,6 +160,8 @@ func appendForms(forms []string, s string) []string {
 		url.QueryEscape(s),
 		url.PathEscape(s),
 		string(js[1 : len(js)-1]),
+		jsonEscape(s, false),
+		jsonEscape(s, true),
 		hex.EncodeToString(b),
 		strings.ToUpper(hex.EncodeToString(b)),
 	}
@@ -175,6 +178,34 @@ func appendForms(forms []string, s string) []string {
 		}
 	}
 	return forms
+}
+
+// jsonEscape returns s escaped for a JSON string, without the HTML escapes
+// of encoding/json, as log/slog and most other encoders write it. With
+// asciiOnly, every non-ASCII rune is escaped as \uXXXX, as Python's json
+// module does by default.
+func jsonEscape(s string, asciiOnly bool) string {
+	var b strings.Builder
+	for _, ru := range s {
+		switch {
+		case ru == '"' || ru == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(ru)
+		case ru == '\n':
+			b.WriteString(`\n`)
+		case ru == '\r':
+			b.WriteString(`\r`)
+		case ru == '\t':
+			b.WriteString(`\t`)
+		case ru < 0x20 || asciiOnly && ru > 0x7f:
+			for _, r16 := range utf16.Encode([]rune{ru}) {
+				fmt.Fprintf(&b, `\u%04x`, r16)
+			}
+		default:
+			b.WriteRune(ru)
+		}
+	}
+	return b.String()
 }
 
 // placeholder returns the text that replaces a secret found by rule.

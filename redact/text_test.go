@@ -351,3 +351,21 @@ func TestEncodedPaddingVariants(t *testing.T) {
 		}
 	}
 }
+
+func TestRegisteredSecretJSONEscapes(t *testing.T) {
+	r, err := redact.New(redact.Config{Secrets: []string{`p&ss"w0rd`, "pässwörd42"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{
+		`body {"pw":"p&ss\"w0rd"}`,           // an encoder without HTML escaping, as slog's
+		`body {"pw":"p\u0026ss\"w0rd"}`,      // encoding/json
+		`body {"pw":"p\u00e4ssw\u00f6rd42"}`, // ASCII-only encoders, as Python's json
+		`body {"pw":"pässwörd42"}`,
+	} {
+		got := r.String(in)
+		if got != `body {"pw":"[REDACTED:secret]"}` {
+			t.Errorf("String(%q) = %q, want the secret redacted", in, got)
+		}
+	}
+}
