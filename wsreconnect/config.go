@@ -130,7 +130,7 @@ type Config struct {
 	// OnFailure receives the client stopping on its own: it gave up or
 	// met a terminal status or close code. It is called at most once, not
 	// at all when Close was called before the client decided to stop,
-	// and never after Close has returned. It follows the change to
+	// and never after Close has returned nil. It follows the change to
 	// StateClosed, so WaitConnected may return before it runs.
 	OnFailure func(GiveUpEvent)
 

@@ -405,3 +405,42 @@ func TestUnsolicitedPongLeavesRTT(t *testing.T) {
 		}
 	})
 }
+
+// The queue's limits hold at their exact values, for count and bytes, and
+// drop-oldest evicts as many messages as a new one needs.
+func TestQueueExactBoundaries(t *testing.T) {
+	srv := newServer(t, testutil.WSServerConfig{})
+	srv.Stop()
+	c := newClient(t, Config{URL: srv.URL(), Backoff: fixed(t, time.Hour, 1),
+		QueueMessages: 3, QueueBytes: 8})
+	a := c.SendAsync(websocket.TextMessage, []byte("aaaa"))
+	b := c.SendAsync(websocket.TextMessage, []byte("bbbb")) // 8 bytes: full
+	empty := c.SendAsync(websocket.TextMessage, nil)        // fits by count
+	over := c.SendAsync(websocket.TextMessage, nil)         // 4th message
+	for _, r := range []*Receipt{a, b, empty} {
+		if r.Outcome() != OutcomePending {
+			t.Errorf("a message within the limits: %v %v", r.Outcome(), r.Err())
+		}
+	}
+	if !errors.Is(over.Err(), ErrQueueFull) {
+		t.Errorf("message past QueueMessages: %v, want ErrQueueFull", over.Err())
+	}
+	if r := c.SendAsync(websocket.TextMessage, make([]byte, 9)); !errors.Is(r.Err(), ErrTooLarge) {
+		t.Errorf("message of QueueBytes+1: %v, want ErrTooLarge", r.Err())
+	}
+
+	d := newClient(t, Config{URL: srv.URL(), Backoff: fixed(t, time.Hour, 1),
+		QueueMessages: 3, QueueBytes: 8, DropOldest: true})
+	a = d.SendAsync(websocket.TextMessage, []byte("aaaa"))
+	b = d.SendAsync(websocket.TextMessage, []byte("bbbb"))
+	whole := d.SendAsync(websocket.TextMessage, []byte("cccccccc")) // QueueBytes exactly
+	if !errors.Is(a.Err(), ErrDropped) || !errors.Is(b.Err(), ErrDropped) {
+		t.Errorf("older messages: %v, %v; want both ErrDropped", a.Err(), b.Err())
+	}
+	if whole.Outcome() != OutcomePending {
+		t.Errorf("message of QueueBytes: %v %v, want pending", whole.Outcome(), whole.Err())
+	}
+	if st := d.Stats(); st.QueueLength != 1 || st.QueueBytes != 8 || st.MessagesDropped != 2 {
+		t.Errorf("Stats = %+v, want 1 message of 8 bytes queued, 2 dropped", st)
+	}
+}
