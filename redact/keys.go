@@ -6,6 +6,7 @@ var sensitiveTerms = []string{
 	"password", "passwd", "passphrase", "pwd", "secret", "token", "apikey",
 	"accesskey", "privatekey", "authorization", "cookie", "session",
 	"signature", "credential", "bearer", "connectionstring", "sessid",
+	"subscriptionkey", "accountkey",
 }
 
 // sensitiveName reports whether the normalised key n is sensitive only
@@ -13,7 +14,7 @@ var sensitiveTerms = []string{
 // ("author", "passage").
 func sensitiveName(n []byte) bool {
 	switch string(n) {
-	case "auth", "pass", "pin", "dsn", "jwt", "sid", "otp", "cred", "creds":
+	case "auth", "pass", "pin", "dsn", "jwt", "sid", "otp", "cred", "creds", "sig":
 		return true
 	}
 	return false
@@ -104,7 +105,7 @@ func (r *Redactor) containsExtra(n []byte) bool {
 // set for each second letter, so that most keys are rejected in one pass
 // over their bytes.
 var termBigrams = func() (t [256]uint32) {
-	terms := append([]string{"auth", "pass", "pin", "dsn", "jwt", "sid", "otp", "cred"},
+	terms := append([]string{"auth", "pass", "pin", "dsn", "jwt", "sid", "otp", "cred", "sig"},
 		sensitiveTerms...)
 	for _, term := range terms {
 		t[term[0]] |= 1 << (term[1] - 'a')

@@ -369,3 +369,24 @@ func TestRegisteredSecretJSONEscapes(t *testing.T) {
 		}
 	}
 }
+
+func TestSensitiveKeyCloudNames(t *testing.T) {
+	for _, key := range []string{
+		"Ocp-Apim-Subscription-Key", "AccountKey", "azure_storage_account_key", "sig",
+	} {
+		if !redact.SensitiveKey(key) {
+			t.Errorf("SensitiveKey(%q) = false, want true", key)
+		}
+	}
+	for _, key := range []string{"signal", "AccountKeyName", "subscription_id", "design"} {
+		if redact.SensitiveKey(key) {
+			t.Errorf("SensitiveKey(%q) = true, want false", key)
+		}
+	}
+	check(t, []struct{ in, want string }{
+		{"GET https://acct.blob.core.windows.net/c/b?sv=2024&se=x&sig=abc%2Bdef%3D",
+			"GET https://acct.blob.core.windows.net/c/b?sv=2024&se=x&sig=[REDACTED:key]"},
+		{"DefaultEndpointsProtocol=https;AccountName=a;AccountKey=bXlrZXk=;EndpointSuffix=x",
+			"DefaultEndpointsProtocol=https;AccountName=a;AccountKey=[REDACTED:key];EndpointSuffix=x"},
+	})
+}
