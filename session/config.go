@@ -208,7 +208,8 @@ type StoreEvent struct {
 	// be moved.
 	MovedTo string
 	// StaleRemoved is true, for StoreDegraded, when a file that still
-	// listed revoked grants was deleted because it could not be rewritten.
+	// listed revoked grants could not be rewritten and was deleted, or
+	// emptied in place where the directory refused the deletion.
 	StaleRemoved bool
 	// Err is the error behind a rejection or a degraded store.
 	Err error

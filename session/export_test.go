@@ -4,7 +4,7 @@ import "github.com/cowork-ai/resilience/internal/clock"
 
 // NewForTest is New with an injected clock and, when fault is not nil, a
 // function run before each file operation that may fail it. op is one of
-// open, read, mkdir, create, write, sync, rename, syncdir and remove.
+// open, read, mkdir, create, write, sync, rename, syncdir, remove and truncate.
 func NewForTest(cfg Config, c clock.Clock, fault func(op, path string) error) (*Manager, error) {
 	return newManager(cfg, c, fault)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -91,6 +93,40 @@ func TestGrantHookPanicRevokesExtendedGrant(t *testing.T) {
 		checkReason(t, m, fileWrite, session.ReasonInternal)
 		if got := m.Status().Grants; got != 0 {
 			t.Errorf("Status().Grants = %d, want 0", got)
+		}
+	})
+}
+
+// TestStaleFileEmptiedWhenNotRemovable fails every new file, rename and
+// removal, as in a directory that became read-only, after a revocation.
+// The file itself stays writable, so it is emptied in place: the revoked
+// grant must not load at the next start.
+func TestStaleFileEmptiedWhenNotRemovable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "grants.json")
+		var mu sync.Mutex
+		readOnly := false
+		fault := func(op, _ string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if readOnly && (op == "create" || op == "rename" || op == "remove") {
+				return syscall.EACCES
+			}
+			return nil
+		}
+		m := newFaultyManager(t, fileConfig(path, nil), nil, fault)
+		mustGrant(t, m, fileWrite, time.Hour)
+		mu.Lock()
+		readOnly = true
+		mu.Unlock()
+		if n, _ := m.Revoke(context.Background(), fileWrite); n != 1 {
+			t.Fatalf("Revoke ended %d grants, want 1", n)
+		}
+		m.Close()
+
+		m2 := newManager(t, fileConfig(path, nil), nil)
+		if d := m2.Check(context.Background(), fileWrite); d.Allowed {
+			t.Errorf("revoked grant came back after a restart: %+v", d)
 		}
 	})
 }

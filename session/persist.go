@@ -189,7 +189,7 @@ func (m *Manager) snapshotLocked(t *table, wall int64) *payload {
 // previous one finished, so the last write always carries the latest
 // version: a write that started before a revocation can never land after
 // it. On failure the store degrades, and a file that may still list a
-// grant that has since ended is deleted.
+// grant that has since ended is deleted or emptied.
 func (m *Manager) persist() error {
 	if m.store == nil {
 		return nil

@@ -321,15 +321,43 @@ func (s *store) syncDir(dir string) error {
 	return d.Sync()
 }
 
+// remove deletes the grant file. When the directory refuses, as when it
+// became read-only, it empties the file in place instead, so that the file
+// loads zero grants.
+//
+// NOTE: On a read-only file system neither works, and a restart before
+// the file can be written again loads grants revoked in the meantime.
 func (s *store) remove() error {
-	if err := s.op("remove", s.path); err != nil {
+	err := s.op("remove", s.path)
+	if err == nil {
+		err = os.Remove(s.path)
+	}
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if emptyErr := s.empty(); emptyErr != nil {
+		return errors.Join(err, emptyErr)
+	}
+	return nil
+}
+
+// empty truncates the grant file to zero bytes and syncs it.
+func (s *store) empty() error {
+	if err := s.op("truncate", s.path); err != nil {
 		return err
 	}
-	err := os.Remove(s.path)
+	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // withRetry runs fn again after a transient error (a busy, interrupted or

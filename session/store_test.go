@@ -276,6 +276,11 @@ func TestImmutableDirectoryDegradesThenRecovers(t *testing.T) {
 	checkReason(t, m, fileWrite, session.ReasonGranted) // served from memory
 	m.Revoke(context.Background(), other)
 	checkReason(t, m, other, session.ReasonRevoked)
+	// The directory refuses to delete the file that still lists the revoked
+	// grant, so the file is emptied in place: a restart now loads nothing.
+	restarted := newManager(t, fileConfig(path, nil), nil)
+	checkReason(t, restarted, other, session.ReasonNotGranted)
+	restarted.Close()
 
 	if out, err := exec.Command("chattr", "-i", dir).CombinedOutput(); err != nil {
 		t.Fatalf("chattr -i: %v: %s", err, out)
@@ -284,10 +289,16 @@ func TestImmutableDirectoryDegradesThenRecovers(t *testing.T) {
 	if st := m.Status(); st.Degraded {
 		t.Fatalf("Status().Degraded = true after the directory became writable, err %v", st.Err)
 	}
-	want := []session.StoreEventKind{session.StoreLoaded, session.StoreDegraded, session.StoreRecovered}
+	want := []session.StoreEventKind{session.StoreLoaded, session.StoreDegraded,
+		session.StoreDegraded, session.StoreRecovered}
 	if got := rec.storeKinds(); !equalKinds(got, want) {
 		t.Errorf("store events = %v, want %v", got, want)
 	}
+	rec.mu.Lock()
+	if len(rec.stores) > 2 && !rec.stores[2].StaleRemoved {
+		t.Errorf("second degraded event = %+v, want the stale file emptied", rec.stores[2])
+	}
+	rec.mu.Unlock()
 
 	m.Close()
 	m2 := newManager(t, fileConfig(path, nil), nil)
