@@ -444,3 +444,42 @@ func TestQueueExactBoundaries(t *testing.T) {
 		t.Errorf("Stats = %+v, want 1 message of 8 bytes queued, 2 dropped", st)
 	}
 }
+
+// A Target callback that fails or returns an unusable URL costs an
+// attempt each time, and the client gives up on schedule with the last
+// error, without dialing.
+func TestTargetErrorsCountAsAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, cfg := pipeServer(t, testutil.WSServerConfig{})
+		errRotate := errors.New("credential store unavailable")
+		targets := []func() (Target, error){
+			func() (Target, error) { return Target{}, errRotate },
+			func() (Target, error) { return Target{URL: "http://" + srv.Addr() + "/"}, nil },
+			func() (Target, error) { return Target{URL: "ws://%zz"}, nil },
+			func() (Target, error) { return Target{URL: ""}, nil },
+		}
+		cfg.URL = ""
+		cfg.Backoff = fixed(t, time.Second, len(targets)-1)
+		cfg.Target = func(_ context.Context, info DialInfo) (Target, error) {
+			return targets[info.Attempt-1]()
+		}
+		tl := newTimeline(&cfg)
+		c := startClient(t, cfg)
+		err := c.WaitConnected(context.Background())
+		if !errors.Is(err, ErrGaveUp) {
+			t.Fatalf("WaitConnected = %v, want ErrGaveUp", err)
+		}
+		synctest.Wait()
+		snap := tl.snapshot()
+		if len(snap.attempts) != len(targets) || len(snap.failures) != 1 {
+			t.Errorf("attempts %d, failures %d; want %d and 1", len(snap.attempts),
+				len(snap.failures), len(targets))
+		}
+		if !errors.Is(snap.attempts[0].Err, errRotate) {
+			t.Errorf("first attempt error = %v, want the Target error", snap.attempts[0].Err)
+		}
+		if st := srv.Stats(); st.Handshakes != 0 {
+			t.Errorf("server saw %d handshakes, want 0", st.Handshakes)
+		}
+	})
+}
