@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -480,6 +481,45 @@ func TestTargetErrorsCountAsAttempts(t *testing.T) {
 		}
 		if st := srv.Stats(); st.Handshakes != 0 {
 			t.Errorf("server saw %d handshakes, want 0", st.Handshakes)
+		}
+	})
+}
+
+// A long outage in queue mode holds memory flat: messages expire from the
+// bounded queue and nothing accumulates per attempt or per message.
+func TestLongOutageKeepsMemoryFlat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, cfg := pipeServer(t, testutil.WSServerConfig{})
+		srv.Stop()
+		cfg.Backoff = Unlimited()
+		cfg.QueueMessages = 64
+		c := startClient(t, cfg)
+		payload := make([]byte, 256)
+		heap := func() uint64 {
+			runtime.GC()
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			return m.HeapAlloc
+		}
+		var before uint64
+		const perSecond, minutes = 10, 60
+		for i := range minutes * 60 * perSecond {
+			if i == 10*60*perSecond {
+				before = heap()
+			}
+			c.SendAsync(websocket.BinaryMessage, payload)
+			time.Sleep(time.Second / perSecond)
+		}
+		after := heap()
+		if after > before+1<<20 {
+			t.Errorf("heap grew from %d to %d bytes during the outage", before, after)
+		}
+		st := c.Stats()
+		if st.QueueLength > 64 || st.MessagesSent != 0 {
+			t.Errorf("Stats = %+v, want at most 64 queued and none sent", st)
+		}
+		if total := st.MessagesRejected + st.MessagesExpired + uint64(st.QueueLength); total != minutes*60*perSecond {
+			t.Errorf("outcomes and queue add up to %d, want %d", total, minutes*60*perSecond)
 		}
 	})
 }
