@@ -523,3 +523,26 @@ func TestLongOutageKeepsMemoryFlat(t *testing.T) {
 		}
 	})
 }
+
+// In fail-fast mode a Send right after WaitConnected returns is accepted,
+// even while OnSuccess is still running.
+func TestFailFastSendAfterWaitConnected(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv, cfg := pipeServer(t, testutil.WSServerConfig{})
+		cfg.FailFast = true
+		release := make(chan struct{})
+		cfg.OnSuccess = func(ConnectEvent) { <-release }
+		c := startClient(t, cfg)
+		defer close(release)
+		if err := c.WaitConnected(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(context.Background(), websocket.TextMessage, []byte("x")); err != nil {
+			t.Errorf("Send after WaitConnected = %v, want nil", err)
+		}
+		synctest.Wait()
+		if n := len(srv.Messages()); n != 1 {
+			t.Errorf("server got %d messages, want 1", n)
+		}
+	})
+}
