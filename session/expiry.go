@@ -40,7 +40,7 @@ func (m *Manager) lockNow() (wall int64, mono time.Duration) {
 func (m *Manager) skew(a *anchor, wall int64, mono time.Duration) time.Duration {
 	elapsed := mono - a.mono
 	skew := time.Duration(wall-a.wall) - elapsed
-	tolerance := m.cfg.ClockTolerance + elapsed/1000
+	tolerance := addSat(m.cfg.ClockTolerance, elapsed/1000)
 	if skew > tolerance || skew < -tolerance {
 		return skew
 	}
@@ -103,8 +103,8 @@ func (m *Manager) endLocked(rs []*record, reason Reason, wall int64, mono time.D
 			scope:    r.scope,
 			reason:   endReason,
 			wallExp:  r.wallExp,
-			keepMono: mono + m.cfg.MaxTTL,
-			keepWall: wall + int64(m.cfg.MaxTTL),
+			keepMono: addSat(mono, m.cfg.MaxTTL),
+			keepWall: addSat(wall, int64(m.cfg.MaxTTL)),
 		})
 		ends = append(ends, ended{grant: r.grant(), reason: endReason})
 	}

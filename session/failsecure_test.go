@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"math"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -127,6 +128,25 @@ func TestStaleFileEmptiedWhenNotRemovable(t *testing.T) {
 		m2 := newManager(t, fileConfig(path, nil), nil)
 		if d := m2.Check(context.Background(), fileWrite); d.Allowed {
 			t.Errorf("revoked grant came back after a restart: %+v", d)
+		}
+	})
+}
+
+// TestHugeMaxTTLKeepsGrantsAndTombstones sets MaxTTL to the largest
+// duration: deadlines saturate instead of wrapping into the past.
+func TestHugeMaxTTLKeepsGrantsAndTombstones(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newManager(t, session.Config{MaxTTL: math.MaxInt64}, nil)
+		g := mustGrant(t, m, fileWrite, math.MaxInt64)
+		checkReason(t, m, fileWrite, session.ReasonGranted)
+		if n, err := m.Revoke(context.Background(), fileWrite); n != 1 || err != nil {
+			t.Fatalf("Revoke = %d, %v; want 1, nil", n, err)
+		}
+		time.Sleep(time.Hour) // let the loop drop any tombstone due
+		checkReason(t, m, fileWrite, session.ReasonRevoked)
+		var denied *session.DeniedError
+		if _, err := m.Extend(context.Background(), g.ID, time.Hour); !errors.As(err, &denied) {
+			t.Errorf("Extend of a revoked grant error = %v, want a DeniedError", err)
 		}
 	})
 }

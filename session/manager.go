@@ -121,8 +121,8 @@ func (m *Manager) Grant(ctx context.Context, scope Scope, ttl time.Duration) (Gr
 		scope:   scope,
 		match:   compile(scope.Resource),
 		granted: wall,
-		wallExp: wall + int64(ttl),
-		monoExp: mono + ttl,
+		wallExp: addSat(wall, int64(ttl)),
+		monoExp: addSat(mono, ttl),
 	}
 	if m.closed.Load() {
 		m.mu.Unlock()
@@ -170,8 +170,8 @@ func (m *Manager) Extend(ctx context.Context, id string, ttl time.Duration) (Gra
 		scope:   old.scope,
 		match:   old.match,
 		granted: old.granted,
-		wallExp: wall + int64(ttl),
-		monoExp: mono + ttl,
+		wallExp: addSat(wall, int64(ttl)),
+		monoExp: addSat(mono, ttl),
 	}
 	// The old record leaves without a tombstone and without being marked
 	// ended, because the grant itself lives on in r.

@@ -35,7 +35,7 @@ func (m *Manager) open(wall int64, mono time.Duration) {
 	if err == nil {
 		p, err = decode(s.key, data)
 	}
-	if err == nil && p.Written.UnixNano() > wall+int64(m.cfg.ClockTolerance) {
+	if err == nil && p.Written.UnixNano() > addSat(wall, int64(m.cfg.ClockTolerance)) {
 		err = &rejectError{RejectClockUncertain, errors.New("the file was written later than now")}
 	}
 	var reject *rejectError
@@ -87,8 +87,8 @@ func (m *Manager) restore(p *payload, wall int64, mono time.Duration) *table {
 			scope:    Scope{Action: e.Action, Resource: e.Resource},
 			reason:   parseReason(e.Reason),
 			wallExp:  e.ExpiresAt.UnixNano(),
-			keepMono: mono + left,
-			keepWall: wall + int64(left),
+			keepMono: addSat(mono, left),
+			keepWall: addSat(wall, int64(left)),
 		})
 	}
 	if len(tombs) > 0 {
@@ -96,7 +96,7 @@ func (m *Manager) restore(p *payload, wall int64, mono time.Duration) *table {
 	}
 	for _, g := range p.Grants {
 		left := time.Duration(g.ExpiresAt.UnixNano() - wall)
-		if left <= 0 || endedIDs[g.ID] || g.GrantedAt.UnixNano() > wall+int64(m.cfg.ClockTolerance) {
+		if left <= 0 || endedIDs[g.ID] || g.GrantedAt.UnixNano() > addSat(wall, int64(m.cfg.ClockTolerance)) {
 			continue
 		}
 		left = min(left, m.cfg.MaxTTL, g.ExpiresAt.Sub(g.GrantedAt))
@@ -105,8 +105,8 @@ func (m *Manager) restore(p *payload, wall int64, mono time.Duration) *table {
 			scope:   Scope{Action: g.Action, Resource: g.Resource},
 			match:   compile(g.Resource),
 			granted: g.GrantedAt.UnixNano(),
-			wallExp: wall + int64(left),
-			monoExp: mono + left,
+			wallExp: addSat(wall, int64(left)),
+			monoExp: addSat(mono, left),
 		})
 	}
 	return t
@@ -229,7 +229,7 @@ func (m *Manager) persist() error {
 			ev = &StoreEvent{Kind: StoreRecovered, Path: m.store.path}
 		}
 	} else {
-		m.retryAt.Store(int64(mono + m.cfg.RetryInterval))
+		m.retryAt.Store(int64(addSat(mono, m.cfg.RetryInterval)))
 		stale := lastEnd > m.written && !m.staleRemoved && m.store.remove() == nil
 		m.staleRemoved = m.staleRemoved || stale
 		ev = m.degrade(err, stale)

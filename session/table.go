@@ -2,6 +2,7 @@ package session
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,18 @@ type record struct {
 	wallExp int64         // wall-clock deadline, Unix nanoseconds
 	monoExp time.Duration // monotonic deadline
 	ended   atomic.Bool   // set, under Manager.mu, before the record leaves the table
+}
+
+// addSat returns a + b, or the nearest limit of int64 where the sum would
+// overflow, so that a long time to live never wraps into the past.
+func addSat[T ~int64](a, b T) T {
+	switch {
+	case b > 0 && a > math.MaxInt64-b:
+		return math.MaxInt64
+	case b < 0 && a < math.MinInt64-b:
+		return math.MinInt64
+	}
+	return a + b
 }
 
 func (r *record) expiredAt(wall int64, mono time.Duration) bool {
