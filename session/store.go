@@ -341,23 +341,31 @@ func (s *store) remove() error {
 	return nil
 }
 
-// empty truncates the grant file to zero bytes and syncs it.
+// empty truncates the grant file to zero bytes and syncs it. A file that
+// fails the checks of readSecure is left alone, since it never loads.
 func (s *store) empty() error {
 	if err := s.op("truncate", s.path); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, err := os.OpenFile(s.path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ELOOP) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
 		return err
 	}
-	return f.Close()
+	if secure(info) != nil {
+		return nil
+	}
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // withRetry runs fn again after a transient error (a busy, interrupted or
