@@ -150,3 +150,25 @@ func TestHugeMaxTTLKeepsGrantsAndTombstones(t *testing.T) {
 		}
 	})
 }
+
+// TestRevokeRacingCloseIsKept revokes while Close runs: whichever comes
+// first, the file must not bring the grant back at the next start.
+func TestRevokeRacingCloseIsKept(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "grants.json")
+	m, err := session.New(fileConfig(path, nil))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	mustGrant(t, m, fileWrite, time.Hour)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.Close() })
+	wg.Go(func() {
+		if n, _ := m.Revoke(context.Background(), fileWrite); n != 1 {
+			t.Errorf("Revoke ended %d grants, want 1", n)
+		}
+	})
+	wg.Wait()
+
+	m2 := newManager(t, fileConfig(path, nil), nil)
+	checkReason(t, m2, fileWrite, session.ReasonRevoked)
+}
