@@ -47,6 +47,14 @@ func (m *Manager) skew(a *anchor, wall int64, mono time.Duration) time.Duration 
 	return 0
 }
 
+// slewing reports whether the wall clock moved away from the monotonic
+// clock, since a, by at most one millisecond per second elapsed.
+func slewing(a *anchor, wall int64, mono time.Duration) bool {
+	elapsed := mono - a.mono
+	drift := time.Duration(wall-a.wall) - elapsed
+	return drift <= elapsed/1000 && drift >= -elapsed/1000
+}
+
 // onClockJump revokes every live grant, since none of their deadlines can
 // be trusted, and takes the current reading as the new anchor. A grant
 // already past a deadline ends as expired instead.
@@ -195,8 +203,9 @@ func (m *Manager) tick() {
 		m.version++
 	}
 	// Follow slow drift, as from a time daemon slewing the clock, so that
-	// it never adds up to a jump.
-	if m.skew(m.anchor.Load(), wall, mono) == 0 {
+	// it never adds up to a jump. Only drift within the slewing allowance
+	// moves the anchor: steps within ClockTolerance must add up.
+	if a := m.anchor.Load(); slewing(a, wall, mono) {
 		m.anchor.Store(&anchor{wall: wall, mono: mono})
 	}
 	m.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/cowork-ai/resilience/internal/clock"
 	"github.com/cowork-ai/resilience/session"
 )
 
@@ -171,4 +172,21 @@ func TestRevokeRacingCloseIsKept(t *testing.T) {
 
 	m2 := newManager(t, fileConfig(path, nil), nil)
 	checkReason(t, m2, fileWrite, session.ReasonRevoked)
+}
+
+// TestSteppedDriftAddsUp sets the wall clock back by less than the
+// tolerance before each tick of the loop. The steps add up to a jump, so
+// they must not vanish one tick at a time.
+func TestSteppedDriftAddsUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := clock.NewFake()
+		m := newManager(t, session.Config{}, c)
+		mustGrant(t, m, fileWrite, 8*time.Hour)
+		for range 100 {
+			c.AdjustWall(-session.DefaultClockTolerance * 3 / 4)
+			time.Sleep(session.DefaultClockCheckInterval)
+			synctest.Wait()
+		}
+		checkReason(t, m, fileWrite, session.ReasonClockUncertain)
+	})
 }
