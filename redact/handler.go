@@ -191,7 +191,7 @@ func (r *Redactor) key(k string) (string, bool) {
 	if len(r.forms) > 0 || len(k) >= 16 || len(r.sensitive) > 0 {
 		return r.String(k), r.SensitiveKey(k)
 	}
-	var prev byte
+	var prev, prev2 byte
 	maybe := false
 	for i := 0; i < len(k); i++ {
 		c := k[i]
@@ -204,8 +204,8 @@ func (r *Redactor) key(k string) (string, bool) {
 		default:
 			return r.String(k), r.SensitiveKey(k)
 		}
-		maybe = maybe || prev != 0 && isBigram(prev, c)
-		prev = c
+		maybe = maybe || isTrigram(prev2, prev, c)
+		prev2, prev = prev, c
 	}
 	return k, maybe && r.SensitiveKey(k)
 }

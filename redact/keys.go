@@ -105,13 +105,34 @@ func (r *Redactor) containsExtra(n []byte) bool {
 // set for each second letter, so that most keys are rejected in one pass
 // over their bytes.
 var termBigrams = func() (t [256]uint32) {
-	terms := append([]string{"auth", "pass", "pin", "dsn", "jwt", "sid", "otp", "cred", "sig"},
-		sensitiveTerms...)
-	for _, term := range terms {
+	for _, term := range append(wholeNames, sensitiveTerms...) {
 		t[term[0]] |= 1 << (term[1] - 'a')
 	}
 	return t
 }()
+
+// wholeNames are the names sensitiveName matches, "creds" aside, which
+// starts like "cred".
+var wholeNames = []string{"auth", "pass", "pin", "dsn", "jwt", "sid", "otp", "cred", "sig"}
+
+// termTrigrams has, for each pair of first letters of a sensitive term or
+// name, a bit set for each third letter. Every term and name starts with
+// three lower-case letters.
+var termTrigrams = func() (t [26 * 26]uint32) {
+	for _, term := range append(wholeNames, sensitiveTerms...) {
+		t[int(term[0]-'a')*26+int(term[1]-'a')] |= 1 << (term[2] - 'a')
+	}
+	return t
+}()
+
+// isTrigram reports whether a, b and c, all normalised, start a sensitive
+// term or name.
+func isTrigram(a, b, c byte) bool {
+	if a < 'a' || a > 'z' || b < 'a' || b > 'z' || c < 'a' || c > 'z' {
+		return false
+	}
+	return termTrigrams[int(a-'a')*26+int(b-'a')]&(1<<(c-'a')) != 0
+}
 
 // isBigram reports whether a and b, both normalised, start a sensitive term
 // or name. Every term starts with two lower-case letters.
