@@ -81,7 +81,7 @@ var reasonInfo = [...]struct {
 	ReasonAttemptsExhausted: {"attempts exhausted", "ERR-RetriesExhausted", ErrAttemptsExhausted, true},
 	ReasonPermanent:         {"not retryable", "ERR-NotRetryable", ErrNotRetryable, false},
 	ReasonCanceled:          {"canceled", "ERR-Canceled", nil, false},
-	ReasonDeadline:          {"deadline", "ERR-DeadlineExceeded", nil, false},
+	ReasonDeadline:          {"deadline", "ERR-Timeout", nil, false},
 	ReasonTimeBudget:        {"time budget exhausted", "ERR-RetryTimeBudgetExhausted", ErrTimeBudgetExhausted, true},
 	ReasonRetryAfterTooLong: {"retry-after too long", "ERR-RetryAfterTooLong", ErrRetryAfterTooLong, true},
 	ReasonBudgetExhausted:   {"retry budget exhausted on the client", "ERR-RetryBudgetExhausted", ErrBudgetExhausted, true},

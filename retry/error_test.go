@@ -56,7 +56,7 @@ func TestErrorMessageCodeAndRetryable(t *testing.T) {
 				Last: errUnavailable, ContextCause: context.DeadlineExceeded},
 			"retry: deadline (context deadline exceeded) after 2 attempts in 1s: " +
 				"service unavailable",
-			"ERR-DeadlineExceeded", false,
+			"ERR-Timeout", false,
 		},
 		{
 			"time budget",

@@ -189,7 +189,7 @@ func ExampleError() {
 	fmt.Println(e.Reason, e.Attempts, e.Code())
 	fmt.Println(errors.Is(err, context.DeadlineExceeded), errors.Is(err, errRefused))
 	// Output:
-	// deadline 1 ERR-DeadlineExceeded
+	// deadline 1 ERR-Timeout
 	// true true
 }
 
