@@ -114,14 +114,14 @@ func (m matcher) matches(resource string) bool {
 	switch {
 	case m.pattern == resource:
 		return true
-	case m.pattern == "" || resource == "" || !plain(resource):
+	case m.pattern == "" || resource == "":
 		return false
 	case m.prefix >= 0:
 		return strings.HasPrefix(resource, m.pattern[:m.prefix]) &&
-			!strings.Contains(resource[m.prefix:], "/")
+			!strings.Contains(resource[m.prefix:], "/") && plain(resource)
 	}
 	ok, err := path.Match(m.pattern, resource)
-	return ok && err == nil
+	return ok && err == nil && plain(resource)
 }
 
 // plain reports whether no '/'-separated element of resource is ".", ".."
