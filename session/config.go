@@ -128,11 +128,13 @@ type Hooks struct {
 	// that noticed: New's caller, a writer, or the background loop.
 	OnStore func(StoreEvent)
 
-	// OnRegrant receives each request for the user to grant a scope again.
-	// It is called on a goroutine of its own, once for each grant that ended for a reason
-	// where granting again helps, in the order the grants ended, and never
-	// twice for a scope whose earlier request is still waiting to be
-	// delivered. A slow OnRegrant delays later requests but nothing else.
+	// OnRegrant receives each request for the user to grant a scope again,
+	// on a goroutine of its own. It is called once for each grant that
+	// ended for a reason where granting again helps, unless a request for
+	// the same scope is still waiting to be delivered. Requests arrive in
+	// the order the grants ended, except that grants ended at the same time
+	// on different goroutines may arrive in either order. A slow OnRegrant
+	// delays later requests but nothing else.
 	OnRegrant func(RegrantRequest)
 }
 
