@@ -70,6 +70,13 @@ type ClientConfig struct {
 	OnRetry       func(provider string, e retry.RetryEvent)
 	OnStateChange func(breaker.StateChange)
 	OnFallback    func(from, to string, err error)
+
+	// OnOutcome, when set, receives each request that reached a provider,
+	// with the outcome its breaker recorded; a request the breaker
+	// rejected is not passed. ctx is the request's context. It runs on the
+	// goroutine that called Transcribe, after the breaker call returns
+	// and before OnRetry sees the same attempt. Nil means none.
+	OnOutcome func(ctx context.Context, provider string, o breaker.Outcome, err error)
 }
 
 // Client transcribes audio with the first provider that can. Each provider
@@ -199,9 +206,17 @@ func (c *Client) Transcribe(ctx context.Context, audio []byte) (Transcript, erro
 func (c *Client) transcribeWith(ctx context.Context, p *provider, audio []byte) (
 	Transcript, error) {
 	attempt := func(ctx context.Context) (Transcript, error) {
-		return breaker.ExecuteValue(ctx, p.breaker, func(ctx context.Context) (Transcript, error) {
-			return c.post(ctx, p, audio)
-		})
+		ran := false
+		tr, err := breaker.ExecuteValue(ctx, p.breaker,
+			func(ctx context.Context) (Transcript, error) {
+				ran = true
+				return c.post(ctx, p, audio)
+			})
+		if ran && c.cfg.OnOutcome != nil {
+			// The same classifier the breaker used, on the same input.
+			c.cfg.OnOutcome(ctx, p.Name, classify(ctx, err), err)
+		}
+		return tr, err
 	}
 	opts := []retry.Option{
 		retry.WithSchedule(c.cfg.Schedule),

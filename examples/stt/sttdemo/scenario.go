@@ -155,6 +155,11 @@ type scenario struct {
 	// a server-requested delay.
 	whileLimited func()
 	res          *Result
+	// streaks holds, per provider, the failures its breaker counted since
+	// its last success or transition, and opened the transitions to open
+	// not narrated yet. See trips.go.
+	streaks map[string]*streak
+	opened  []breaker.StateChange
 }
 
 // speakStep speaks the step's command and, when the step has one, the
@@ -190,7 +195,7 @@ func newScenario(cfg Config) (*scenario, error) {
 	if cfg.Reporter == nil {
 		cfg.Reporter = &report.Reporter{}
 	}
-	s := &scenario{cfg: cfg, res: &Result{}}
+	s := &scenario{cfg: cfg, res: &Result{}, streaks: map[string]*streak{}}
 	var err error
 	if s.primary, err = standin.NewProvider(Primary, cfg.PrimaryKey); err != nil {
 		return nil, err
@@ -228,8 +233,10 @@ func (s *scenario) clientConfig() ClientConfig {
 		},
 		OnRetry:       s.onRetry,
 		OnStateChange: s.onStateChange,
+		OnOutcome:     s.onOutcome,
 		Transport:     cfg.Transport,
 		OnFallback: func(from, to string, err error) {
+			s.narrateOpened()
 			cfg.Narrator.Recovery(path, "%s failed (%s); transcribing with %s",
 				from, shortReason(err), to)
 			if cfg.Logger != nil {
@@ -260,6 +267,8 @@ func (s *scenario) close() {
 func (s *scenario) onRetry(provider string, e retry.RetryEvent) {
 	n := s.cfg.Narrator
 	n.Failure(path, "%s attempt %d: %s", provider, e.Attempt, shortReason(e.Err))
+	// The attempt that tripped the breaker has been narrated.
+	s.narrateOpened()
 	if e.RetryAfter > 0 {
 		n.Recovery(path, "holding every request to %s for the %s it asked for",
 			provider, e.RetryAfter)
@@ -280,15 +289,21 @@ func (s *scenario) onRetry(provider string, e retry.RetryEvent) {
 	}
 }
 
+// onStateChange records a transition. The breaker delivers a transition to
+// open before the attempt that caused it returns, so the narration of an
+// opening waits for that attempt's own narration: see narrateOpened.
 func (s *scenario) onStateChange(c breaker.StateChange) {
 	s.mu.Lock()
 	s.res.Transitions = append(s.res.Transitions, c)
+	if c.To == breaker.StateOpen {
+		s.opened = append(s.opened, c)
+	}
 	s.mu.Unlock()
+	if c.To != breaker.StateOpen {
+		s.resetStreak(c.Name)
+	}
 	n := s.cfg.Narrator
 	switch c.To {
-	case breaker.StateOpen:
-		n.Failure(path, "%s circuit opened after %d consecutive failures: no calls for %s",
-			c.Name, breaker.DefaultConsecutiveFailures, s.cfg.scaled(breaker.DefaultOpenTimeout))
 	case breaker.StateHalfOpen:
 		n.Recovery(path, "%s circuit half-open: the next call is a probe", c.Name)
 	case breaker.StateClosed:
@@ -308,12 +323,14 @@ func (s *scenario) speak(ctx context.Context, phrase string, corrupt, queued boo
 		audio = audio[:44] // the microphone stopped after the header
 	}
 	c := Command{Phrase: phrase}
+	ctx = context.WithValue(ctx, phraseKey{}, phrase)
 	s.cfg.Narrator.Info(path, "the user says %q (%d bytes of WAV)", phrase, len(audio))
 	if queued {
 		s.cfg.Narrator.Recovery(path, "queued it until primary's rate limit passes, "+
 			"instead of sending it into the overload")
 	}
 	tr, err := s.client.Transcribe(ctx, audio)
+	s.narrateOpened()
 	sum := sha256.Sum256(audio)
 	c.Requests = map[string][]standin.Request{
 		Primary:  matching(s.primary.Requests(), sum),
@@ -344,6 +361,14 @@ func matching(reqs []standin.Request, sum [sha256.Size]byte) []standin.Request {
 	return out
 }
 
+// accounts names each provider's account as users know it: Primary and
+// Fallback are internal names. The stand-ins take keys and quota errors in
+// the format of these services.
+var accounts = map[string]string{
+	Primary:  "Google Cloud",
+	Fallback: "OpenAI",
+}
+
 // tell returns what the assistant says about a failed transcription.
 func tell(err error) string {
 	var pe *ProviderError
@@ -354,8 +379,13 @@ func tell(err error) string {
 	case KindInvalidAudio, KindUnsupportedAudio:
 		return "I could not make out that recording. Please say the command again."
 	case KindQuotaExceeded:
-		return "The speech service account is out of credit. " +
-			"Check the plan and billing of " + pe.Provider + ", then try again."
+		account, ok := accounts[pe.Provider]
+		if !ok {
+			return "The speech service account is out of credit. " +
+				"Check its plan and billing, then try again."
+		}
+		return "The " + account + " speech service account is out of credit. " +
+			"Check the plan and billing of your " + account + " account, then try again."
 	}
 	return "Speech recognition is unavailable right now. Please try again later."
 }

@@ -26,6 +26,16 @@ func sameBody(reqs []standin.Request) bool {
 	return true
 }
 
+// lineIndex returns the index of the first line containing substr, or -1.
+func lineIndex(lines []string, substr string) int {
+	for i, l := range lines {
+		if strings.Contains(l, substr) {
+			return i
+		}
+	}
+	return -1
+}
+
 func TestRun(t *testing.T) {
 	var logs, account bytes.Buffer
 	res, err := sttdemo.Run(t.Context(), sttdemo.Config{
@@ -112,6 +122,31 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("opening narrated after its attempt", func(t *testing.T) {
+		lines := strings.Split(account.String(), "\n")
+		opened := lineIndex(lines, "primary circuit opened after")
+		attempt4 := lineIndex(lines, "primary attempt 4: 503")
+		if opened < 0 || attempt4 < 0 || opened < attempt4 {
+			t.Fatalf("opening at line %d, attempt 4 at line %d; want the opening after", opened,
+				attempt4)
+		}
+		if !strings.Contains(lines[opened], "after 5 consecutive failures") {
+			t.Errorf("opening line = %q, want 5 consecutive failures", lines[opened])
+		}
+		counted := lines[opened+1]
+		if !strings.Contains(counted, `no answer within 1s for "what is on my calendar today"`) {
+			t.Errorf("counted line = %q, want the earlier timeout", counted)
+		}
+		if !strings.Contains(counted, "503 service_unavailable on 4 attempts") {
+			t.Errorf("counted line = %q, want the 4 failed attempts", counted)
+		}
+		if !strings.Contains(lines[opened+2], "not counted") ||
+			!strings.Contains(lines[opened+2], "400 invalid_audio") {
+			t.Errorf("line after the counted ones = %q, want the corrupt recording not counted",
+				lines[opened+2])
+		}
+	})
+
 	t.Run("open circuit skips primary", func(t *testing.T) {
 		c := cmds[5]
 		if c.Provider != sttdemo.Fallback || len(c.Requests[sttdemo.Primary]) != 0 {
@@ -128,8 +163,11 @@ func TestRun(t *testing.T) {
 		if n := len(c.Requests[sttdemo.Fallback]); n != 1 {
 			t.Errorf("fallback got %d requests, want 1", n)
 		}
-		if !strings.Contains(c.Told, "billing") {
-			t.Errorf("Told = %q, want a pointer to billing", c.Told)
+		if !strings.Contains(c.Told, "billing of your OpenAI account") {
+			t.Errorf("Told = %q, want a pointer to the OpenAI account's billing", c.Told)
+		}
+		if strings.Contains(c.Told, sttdemo.Fallback) {
+			t.Errorf("Told = %q, want no internal provider name", c.Told)
 		}
 	})
 
