@@ -92,7 +92,8 @@ func (s *scenario) outage(ctx context.Context) error {
 	}
 
 	s.res.GaveUp = gaveUp
-	n.Failure(path, "gave up after %d attempts over %s", gaveUp.Attempts,
+	attempts := s.outageAttempts()
+	n.Failure(path, "gave up after %d reconnect attempts over %s", attempts,
 		gaveUp.Elapsed.Round(time.Millisecond))
 	s.tell(ctx, gaveUp, "Cannot reach the assistant service. Check your network connection, "+
 		"then restart the assistant.")
@@ -104,10 +105,11 @@ func (s *scenario) outage(ctx context.Context) error {
 
 	s.res.UndeliveredErr = receipt.Err()
 	n.Failure(path, "c4 was never sent: %s (%v)", receipt.Outcome(), receipt.Err())
-	s.tell(ctx, receipt.Err(), `Your command "turn off the lights" was not sent.`)
+	s.tell(ctx, receipt.Err(), `Your command "turn off the lights" was not sent. `+
+		"Once the assistant is back, say it again.")
 	n.Outcome(narrate.Row{Path: path, Failure: "backend down for good",
 		Recovery: fmt.Sprintf("%d reconnect attempts on the backoff schedule, then gave up",
-			gaveUp.Attempts),
+			attempts),
 		Told: fmt.Sprintf("%s: cannot reach the service; c4 not sent", gaveUp.Code())})
 	return nil
 }

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -91,6 +93,14 @@ type Result struct {
 
 	// GaveUp is the error the client stopped with.
 	GaveUp error
+
+	// OutageAttempts lists, per lost connection, the dial attempts made
+	// until the client reconnected or gave up. The narration numbers
+	// attempts the same way, from 1 in each outage, whereas
+	// wsreconnect.AttemptEvent.Attempt counts from the last stable
+	// connection and so includes the first dial of a connection that
+	// dropped before it became stable.
+	OutageAttempts []int
 
 	// Notices are the reports of the failures the user was told about,
 	// and Told the messages shown with them, in order. Told also holds
@@ -208,8 +218,9 @@ func (s *scenario) onMessage(_ int, data []byte) {
 
 func (s *scenario) onSuccess(e wsreconnect.ConnectEvent) {
 	if e.Reconnect {
-		s.cfg.Narrator.Recovery(path, "reconnected on attempt %d after %s down; subscribed to %s again",
-			e.Attempt, e.Downtime.Round(time.Millisecond), topic)
+		s.cfg.Narrator.Recovery(path, "reconnected on attempt %d of the outage after %s down; "+
+			"subscribed to %s again",
+			s.outageAttempts(), e.Downtime.Round(time.Millisecond), topic)
 	} else {
 		s.cfg.Narrator.Info(path, "connected and subscribed to %s", topic)
 	}
@@ -218,6 +229,9 @@ func (s *scenario) onSuccess(e wsreconnect.ConnectEvent) {
 
 func (s *scenario) onDisconnect(e wsreconnect.DisconnectEvent) {
 	if e.Reason != wsreconnect.ReasonLocalClose {
+		s.mu.Lock()
+		s.res.OutageAttempts = append(s.res.OutageAttempts, 0)
+		s.mu.Unlock()
 		s.cfg.Narrator.Failure(path, "connection %d lost: %s (close code %d)",
 			e.Generation, e.Reason, e.CloseCode)
 	}
@@ -228,23 +242,52 @@ func (s *scenario) onDisconnect(e wsreconnect.DisconnectEvent) {
 }
 
 func (s *scenario) onAttempt(e wsreconnect.AttemptEvent) {
+	if !e.Reconnect {
+		return
+	}
+	s.mu.Lock()
+	attempt := 0
+	if outages := s.res.OutageAttempts; len(outages) > 0 {
+		outages[len(outages)-1]++
+		attempt = outages[len(outages)-1]
+	}
+	s.mu.Unlock()
 	if e.Err != nil {
 		s.cfg.Narrator.Recovery(path, "reconnect attempt %d after %s failed: %v",
-			e.Attempt, e.Delay.Round(time.Millisecond), shortDialError(e.Err))
+			attempt, e.Delay.Round(time.Millisecond), shortDialError(e.Err))
 	}
 	if s.cfg.OnAttempt != nil {
 		s.cfg.OnAttempt(e)
 	}
 }
 
-// shortDialError drops the address from a refused dial, which is noise in
-// the narration.
+// outageAttempts returns the number of dial attempts of the current outage.
+func (s *scenario) outageAttempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.res.OutageAttempts) == 0 {
+		return 0
+	}
+	return s.res.OutageAttempts[len(s.res.OutageAttempts)-1]
+}
+
+// shortDialError names why a reconnect attempt failed without the
+// addresses, which are noise in the narration: "connection refused", "dial:
+// i/o timeout", "handshake rejected with 503", or the error itself when it
+// is none of these, such as a failed subscription.
 func shortDialError(err error) string {
 	var handshake *wsreconnect.HandshakeError
-	if errors.As(err, &handshake) {
+	var syscallErr *os.SyscallError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &handshake):
 		return fmt.Sprintf("handshake rejected with %d", handshake.Status)
+	case errors.As(err, &syscallErr):
+		return syscallErr.Err.Error()
+	case errors.As(err, &opErr):
+		return opErr.Op + ": " + opErr.Err.Error()
 	}
-	return "connection refused"
+	return err.Error()
 }
 
 // tell records the report of err and shows the user message, the text a

@@ -1,6 +1,7 @@
 package wsdemo_test
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/cowork-ai/resilience/examples/internal/narrate"
 	"github.com/cowork-ai/resilience/examples/websocket/wsdemo"
 	"github.com/cowork-ai/resilience/wsreconnect"
 )
@@ -16,8 +18,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRun(t *testing.T) {
 	var disconnects []wsreconnect.DisconnectEvent
+	var account bytes.Buffer
 	res, err := wsdemo.Run(t.Context(), wsdemo.Config{
 		Scale:        0.03,
+		Narrator:     narrate.New(&account, false),
 		OnDisconnect: func(e wsreconnect.DisconnectEvent) { disconnects = append(disconnects, e) },
 	})
 	if err != nil {
@@ -64,6 +68,23 @@ func TestRun(t *testing.T) {
 	if len(res.Told) != 4 || !strings.HasPrefix(res.Told[1], "Reconnected") {
 		t.Errorf("Told = %q, want the disconnect, the recovery, the give-up and the "+
 			"unsent command", res.Told)
+	}
+
+	if !strings.Contains(res.Told[3], "say it again") {
+		t.Errorf("Told[3] = %q, want the next step for the unsent command", res.Told[3])
+	}
+
+	if len(res.OutageAttempts) != 2 || res.OutageAttempts[0] < 1 || res.OutageAttempts[1] != 5 {
+		t.Errorf("OutageAttempts = %v, want 2 outages, the second ending after 5",
+			res.OutageAttempts)
+	}
+	// Each outage numbers its attempts from 1, whatever the client's own
+	// count since its last stable connection.
+	if got := strings.Count(account.String(), "reconnect attempt 1 after"); got != 2 {
+		t.Errorf("narrated attempt 1 %d times, want once per outage:\n%s", got, account.String())
+	}
+	if strings.Contains(account.String(), "reconnect attempt 6") {
+		t.Errorf("narration numbers an attempt 6 in a 5-attempt schedule:\n%s", account.String())
 	}
 
 	if len(disconnects) != 2 || disconnects[0].CloseCode != 1012 {
