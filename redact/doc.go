@@ -26,7 +26,9 @@
 //     separators, so "X-Api-Key", "OPENAI_API_KEY" and "db.password" all
 //     match. Names that describe a secret without holding it (token_count,
 //     max_tokens, public_key, password_file, ...) are allowed. In text the
-//     value after "key=", "key:" or "\"key\":" goes, and a header line
+//     value after "key=", "key:" or "\"key\":" goes (a quoted string
+//     holding '/', '?', '=' or '&' is a URL or a path, not a key, so in
+//     `Get "http://h/?token=x": EOF` only x goes), and a header line
 //     ("X-Api-Key: v", "Authorization: Bearer v") loses the rest of the
 //     line. A lower-case word, ": " and a sentence is a Go error prefix, so
 //     "session: grant expired" and "token: invalid" stay, while the single

@@ -41,6 +41,7 @@ func FuzzRedact(f *testing.F) {
 	f.Add("x\\", "n", uint8(1), uint8(7))
 	f.Add("eyJ", ".eyJ.", uint8(2), uint8(1))
 	f.Add(strings.Repeat("[", 40), strings.Repeat("]", 40), uint8(0), uint8(5))
+	f.Add(`Get "http://h/?api_key=`, `": dial tcp: refused`, uint8(1), uint8(3))
 	r, err := redact.New(redact.Config{Secrets: fuzzSecrets, MaxDepth: 16})
 	if err != nil {
 		f.Fatal(err)

@@ -186,6 +186,11 @@ func keyBefore(s string, i int) (string, int) {
 			return "", 0
 		}
 		start := lo + k + 1
+		if strings.ContainsAny(s[start:j-1], "/?=&") {
+			// A quoted URL or path is not a key. net/http errors
+			// print one before ": ", as in Get "http://h/?token=x": EOF.
+			return "", 0
+		}
 		return s[start : j-1], start
 	}
 	k := j

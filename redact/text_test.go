@@ -390,3 +390,22 @@ func TestSensitiveKeyCloudNames(t *testing.T) {
 			"DefaultEndpointsProtocol=https;AccountName=a;AccountKey=[REDACTED:key];EndpointSuffix=x"},
 	})
 }
+
+// TestQuotedURLBeforeColon checks that a quoted URL or path followed by
+// ": ", as net/http errors print it, is not read as a JSON key. The query
+// secret goes and the words after the quote stay.
+func TestQuotedURLBeforeColon(t *testing.T) {
+	check(t, []struct{ in, want string }{
+		{`Get "http://h/?api_key=x": dial tcp 127.0.0.1:1: connect: connection refused`,
+			`Get "http://h/?api_key=[REDACTED:key]": dial tcp 127.0.0.1:1: connect: connection refused`},
+		{`Post "http://127.0.0.1:4/v1/listen?token=abc&page=2": read: connection reset`,
+			`Post "http://127.0.0.1:4/v1/listen?token=[REDACTED:key]&page=2": read: connection reset`},
+		{`Get "https://u:pw@h/token": EOF`, `Get "https://u:[REDACTED:url]@h/token": EOF`},
+		{`open "/run/secrets/api_token": permission denied`,
+			`open "/run/secrets/api_token": permission denied`},
+		{`{"api_key": "x"}`, `{"api_key": "[REDACTED:key]"}`},
+		{`{"api_key": x, "url": "http://h/?a=b"}`, `{"api_key": [REDACTED:key], "url": "http://h/?a=b"}`},
+		{`{\"access_token\": \"x\"}`, `{\"access_token\": \"[REDACTED:key]\"}`},
+		{`"API Key": secret1`, `"API Key": [REDACTED:key]`},
+	})
+}
