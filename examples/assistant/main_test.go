@@ -69,6 +69,15 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	}
 
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, "setup:") && strings.Contains(line, "FAILED") {
+			t.Errorf("demo setup narrated as a failure: %q", line)
+		}
+	}
+	if !strings.Contains(out, "saving the grant failed: ") {
+		t.Errorf("output lacks the failed save of the grant:\n%s", out)
+	}
+
 	for _, key := range []string{testPrimaryKey, testFallbackKey} {
 		if strings.Contains(out+logs, key) {
 			t.Errorf("output contains the API key %s", key)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cowork-ai/resilience/examples/internal/narrate"
@@ -40,7 +42,8 @@ func (a *assistant) sessionHooks() session.Hooks {
 	h.OnStore = func(e session.StoreEvent) {
 		countStore(e)
 		if e.Kind == session.StoreDegraded {
-			n.Failure("session", "cannot save grants: %v", e.Err)
+			n.Failure("session", "the grant store cannot write %s, so grants stay in memory: %s",
+				filepath.Base(e.Path), describeFileError(e.Err))
 		}
 	}
 	h.OnRegrant = func(r session.RegrantRequest) {
@@ -129,7 +132,8 @@ func (a *assistant) runDegradedSession(ctx context.Context) error {
 		return err
 	}
 	defer os.Chmod(dir, 0o700)
-	n.Failure("session", "the session directory cannot be written (%s)", how)
+	n.Info("session", "setup: the session directory %s is made unwritable (%s)",
+		filepath.Base(dir), how)
 	mgr, err := session.New(session.Config{
 		Path:   filepath.Join(dir, "grants.json"),
 		Hooks:  a.sessionHooks(),
@@ -169,6 +173,7 @@ func (a *assistant) grantInMemory(ctx context.Context, mgr *session.Manager,
 	if !status.Degraded {
 		return errors.New("the grant was saved in a read-only directory")
 	}
+	a.narrator.Failure("session", "saving the grant failed: %s", describeFileError(status.Err))
 	if err := mgr.Ensure(ctx, controlScope); err != nil {
 		return fmt.Errorf("the grant held in memory was denied: %w", err)
 	}
@@ -179,12 +184,27 @@ func (a *assistant) grantInMemory(ctx context.Context, mgr *session.Manager,
 	return nil
 }
 
+// describeFileError names the file behind a grant store error: a
+// temporary file, which the store creates to replace a file atomically, is
+// named after the file it replaces. Other errors are returned as they are.
+func describeFileError(err error) string {
+	var pathErr *fs.PathError
+	if !errors.As(err, &pathErr) {
+		return err.Error()
+	}
+	name := filepath.Base(pathErr.Path)
+	if target, _, ok := strings.Cut(name, ".tmp-"); ok && strings.HasPrefix(target, ".") {
+		name = "a temporary file to replace " + strings.TrimPrefix(target, ".")
+	}
+	return fmt.Sprintf("%s %s failed: %v", pathErr.Op, name, pathErr.Err)
+}
+
 // makeReadOnly creates dir with mode 0500 and returns how it did. Root
 // ignores file modes, so for root it creates a regular file at dir
 // instead, under which no file can be created either.
 func makeReadOnly(dir string) (string, error) {
 	if os.Geteuid() == 0 {
-		return "running as root, which ignores file modes, so a file takes its place",
+		return "running as root, which ignores file modes, so a regular file takes its place",
 			os.WriteFile(dir, nil, 0o400)
 	}
 	return "mode 0500", os.Mkdir(dir, 0o500)
