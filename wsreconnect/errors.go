@@ -7,54 +7,63 @@ import (
 )
 
 // codedError is a sentinel with a stable code for user interfaces.
-type codedError struct{ code, msg string }
+type codedError struct {
+	code, msg string
+	retryable bool
+}
 
 func (e *codedError) Error() string { return e.msg }
 
 // Code returns the error's stable code, such as "ERR-WebSocketClosed".
 func (e *codedError) Code() string { return e.code }
 
+// Retryable reports whether the same message or connection can succeed
+// later without a change: true for a full queue, a dropped connection or a
+// spent reconnect budget, false for a closed client, an invalid or
+// oversized message, and a server that refused the connection for good.
+func (e *codedError) Retryable() bool { return e.retryable }
+
 // Errors that resolve a message which was not sent. Each implements
 // Code() string.
 var (
 	// ErrClosed is returned by sends on a client that has stopped, and
 	// resolves the messages still queued when it stops.
-	ErrClosed error = &codedError{"ERR-WebSocketClosed", "wsreconnect: client closed"}
+	ErrClosed error = &codedError{"ERR-WebSocketClosed", "wsreconnect: client closed", false}
 	// ErrNotConnected rejects a send while disconnected when the client
 	// fails fast, and resolves the messages still queued when a
 	// connection drops in that mode.
-	ErrNotConnected error = &codedError{"ERR-WebSocketNotConnected", "wsreconnect: not connected"}
+	ErrNotConnected error = &codedError{"ERR-WebSocketNotConnected", "wsreconnect: not connected", true}
 	// ErrQueueFull rejects a send that does not fit in the queue under
 	// the reject-new policy.
-	ErrQueueFull error = &codedError{"ERR-WebSocketQueueFull", "wsreconnect: send queue full"}
+	ErrQueueFull error = &codedError{"ERR-WebSocketQueueFull", "wsreconnect: send queue full", true}
 	// ErrDropped resolves a queued message evicted to make room for a
 	// newer one under the drop-oldest policy.
-	ErrDropped error = &codedError{"ERR-WebSocketDropped", "wsreconnect: message dropped from full send queue"}
+	ErrDropped error = &codedError{"ERR-WebSocketDropped", "wsreconnect: message dropped from full send queue", true}
 	// ErrTooLarge rejects a message larger than the queue's byte limit.
-	ErrTooLarge error = &codedError{"ERR-WebSocketTooLarge", "wsreconnect: message larger than the send queue"}
+	ErrTooLarge error = &codedError{"ERR-WebSocketTooLarge", "wsreconnect: message larger than the send queue", false}
 	// ErrExpired resolves a message whose deadline passed before it was
 	// written: the queue's QueueTTL or the context given to Send.
-	ErrExpired error = &codedError{"ERR-WebSocketExpired", "wsreconnect: message expired before it was sent"}
+	ErrExpired error = &codedError{"ERR-WebSocketExpired", "wsreconnect: message expired before it was sent", true}
 	// ErrWriteFailed resolves a message whose write to the socket failed.
 	// The message may have been partly written; it is not sent again.
-	ErrWriteFailed error = &codedError{"ERR-WebSocketWriteFailed", "wsreconnect: write failed"}
+	ErrWriteFailed error = &codedError{"ERR-WebSocketWriteFailed", "wsreconnect: write failed", true}
 	// ErrInvalidMessage rejects a message type other than TextMessage or
 	// BinaryMessage.
-	ErrInvalidMessage error = &codedError{"ERR-WebSocketInvalidMessage", "wsreconnect: invalid message type"}
+	ErrInvalidMessage error = &codedError{"ERR-WebSocketInvalidMessage", "wsreconnect: invalid message type", false}
 )
 
 // Errors that give the reason a client stopped on its own. [*Error] unwraps to one
 // of them.
 var (
 	// ErrGaveUp means the reconnect schedule or the retry budget was spent.
-	ErrGaveUp error = &codedError{"ERR-WebSocketGaveUp", "wsreconnect: gave up reconnecting"}
+	ErrGaveUp error = &codedError{"ERR-WebSocketGaveUp", "wsreconnect: gave up reconnecting", true}
 	// ErrHandshakeRejected means the server rejected the upgrade with a
 	// status that retrying cannot fix, such as 400, 404, or 401 and 403
 	// after one credential refresh.
-	ErrHandshakeRejected error = &codedError{"ERR-WebSocketRejected", "wsreconnect: server rejected the connection"}
+	ErrHandshakeRejected error = &codedError{"ERR-WebSocketRejected", "wsreconnect: server rejected the connection", false}
 	// ErrTerminalClose means the server closed the connection with a code
 	// that reconnecting cannot fix, such as 1008 (policy violation).
-	ErrTerminalClose error = &codedError{"ERR-WebSocketTerminalClose", "wsreconnect: server closed the connection for good"}
+	ErrTerminalClose error = &codedError{"ERR-WebSocketTerminalClose", "wsreconnect: server closed the connection for good", false}
 )
 
 // Error is why a client stopped on its own, returned by [Client.Err] and
