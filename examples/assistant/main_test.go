@@ -122,14 +122,13 @@ func TestRunJSONLines(t *testing.T) {
 	kinds := map[string]int{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		var e struct {
-			Kind string `json:"kind"`
-			Path string `json:"path"`
-		}
+		var e map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			t.Fatalf("stdout line %q is not JSON: %v", sc.Text(), err)
 		}
-		kinds[e.Kind]++
+		kind, _ := e["kind"].(string)
+		kinds[kind]++
+		checkJSONFields(t, kind, e)
 	}
 	for _, kind := range []string{"info", "failure", "recovery", "notice", "outcome"} {
 		if kinds[kind] == 0 {
@@ -154,5 +153,26 @@ func TestRunInvalidFlag(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "invalid -scale 2") {
 		t.Errorf("stderr = %q, want the invalid value named", stderr.String())
+	}
+}
+
+// checkJSONFields checks that an event of the -json output has the fields
+// of its kind, each present and separate.
+func checkJSONFields(t *testing.T, kind string, e map[string]any) {
+	t.Helper()
+	if kind == "outcome" {
+		if _, ok := e["codes"].([]any); !ok {
+			t.Errorf("outcome %v: codes is not an array", e)
+		}
+		if told, _ := e["told"].(string); strings.HasPrefix(told, "ERR-") {
+			t.Errorf("outcome %v: told starts with a code", e)
+		}
+		return
+	}
+	if _, ok := e["code"].(string); !ok {
+		t.Errorf("%s event %v: code missing", kind, e)
+	}
+	if _, ok := e["retryable"].(bool); !ok {
+		t.Errorf("%s event %v: retryable missing", kind, e)
 	}
 }

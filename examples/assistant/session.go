@@ -91,7 +91,8 @@ func (a *assistant) runPlan(ctx context.Context) error {
 	}
 	n.Outcome(narrate.Row{Path: "session", Failure: "the plan had no permission, then it expired",
 		Recovery: "asked the user; granted, paused at expiry, granted again, resumed",
-		Told:     "ERR-PermissionDenied, then ERR-SessionExpired: grant permission (again)"})
+		Told:     "grant permission (again)",
+		Codes:    []string{"ERR-PermissionDenied", "ERR-SessionExpired"}})
 	return nil
 }
 
@@ -158,7 +159,7 @@ func (a *assistant) runDegradedSession(ctx context.Context) error {
 	n.Recovery("session", "in memory the grant still expired on time: %v", err)
 	n.Outcome(narrate.Row{Path: "session", Failure: "session directory not writable",
 		Recovery: "grants kept in memory, expiry still enforced",
-		Told:     "ERR-StoreDegraded: permissions cannot be saved"})
+		Told:     "permissions cannot be saved", Codes: []string{"ERR-StoreDegraded"}})
 	return nil
 }
 

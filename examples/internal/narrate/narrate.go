@@ -40,9 +40,12 @@ type Event struct {
 	Kind Kind      `json:"kind"`
 	Text string    `json:"text"`
 
-	// Code and Retryable are set on notices only.
-	Code      string `json:"code,omitempty"`
-	Retryable *bool  `json:"retryable,omitempty"`
+	// Code and Retryable are a notice's stable code and whether retrying
+	// can help. Every event has both fields, so that JSON lines share one
+	// shape: "" and false on a notice that reports no failure and on
+	// events of the other kinds.
+	Code      string `json:"code"`
+	Retryable bool   `json:"retryable"`
 }
 
 // Row is one line of the summary table.
@@ -50,7 +53,11 @@ type Row struct {
 	Path     string `json:"path"`
 	Failure  string `json:"failure"`  // what failed
 	Recovery string `json:"recovery"` // the recovery action, or how it ended
-	Told     string `json:"told"`     // what the user was told
+	Told     string `json:"told"`     // the message the user saw, or "nothing: ..."
+
+	// Codes are the codes of the notices the user saw, in order. JSON has
+	// the field on every row, as [] when there were none.
+	Codes []string `json:"codes"`
 }
 
 // Narrator writes events as they happen and keeps the summary rows.
@@ -88,7 +95,7 @@ func (n *Narrator) Recovery(path, format string, args ...any) {
 // Notice narrates what the user interface shows: a message with its
 // stable code and whether retrying can help.
 func (n *Narrator) Notice(path, code, message string, retryable bool) {
-	n.emit(Event{Path: path, Kind: KindNotice, Text: message, Code: code, Retryable: &retryable})
+	n.emit(Event{Path: path, Kind: KindNotice, Text: message, Code: code, Retryable: retryable})
 }
 
 // Told narrates a message shown to the user that reports no failure, such
@@ -105,6 +112,9 @@ func (n *Narrator) Outcome(r Row) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if r.Codes == nil {
+		r.Codes = []string{}
+	}
 	n.rows = append(n.rows, r)
 	if n.json {
 		_ = json.NewEncoder(n.w).Encode(struct {
@@ -162,7 +172,7 @@ func marker(e Event) string {
 			return "USER SEES"
 		}
 		retry := "no retry"
-		if e.Retryable != nil && *e.Retryable {
+		if e.Retryable {
 			retry = "retryable"
 		}
 		return fmt.Sprintf("USER SEES [%s, %s]", e.Code, retry)
@@ -187,7 +197,16 @@ func (n *Narrator) WriteSummary(w io.Writer) error {
 	fmt.Fprintln(tw, "PATH\tWHAT FAILED\tWHAT RECOVERED IT\tWHAT THE USER WAS TOLD")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n",
-			r.Path, oneLine(r.Failure), oneLine(r.Recovery), oneLine(r.Told))
+			r.Path, oneLine(r.Failure), oneLine(r.Recovery), oneLine(toldColumn(r)))
 	}
 	return tw.Flush()
+}
+
+// toldColumn returns the last column of a row: the codes, then the
+// message.
+func toldColumn(r Row) string {
+	if len(r.Codes) == 0 {
+		return r.Told
+	}
+	return strings.Join(r.Codes, ", then ") + ": " + r.Told
 }

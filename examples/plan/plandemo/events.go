@@ -76,38 +76,34 @@ func (s *scenario) summarize() {
 		failed := failedStrategies(st)
 		switch {
 		case st.Status == strategy.StepSucceeded && interrupted(st):
-			n.Outcome(narrate.Row{Path: path,
-				Failure:  fmt.Sprintf("the %s window closed during %s", window, st.Name),
-				Recovery: "paused; the user reopened it and the step resumed",
-				Told:     s.told("ERR-EnvironmentChanged")})
+			n.Outcome(s.row(fmt.Sprintf("the %s window closed during %s", window, st.Name),
+				"paused; the user reopened it and the step resumed", "ERR-EnvironmentChanged"))
 		case st.Status == strategy.StepSucceeded && len(failed) > 0:
 			n.Outcome(narrate.Row{Path: path,
 				Failure:  fmt.Sprintf("%s failed at %s", strings.Join(failed, ", "), st.Name),
 				Recovery: "fell back to " + st.Winner,
 				Told:     "nothing: the step succeeded"})
 		case st.Status == strategy.StepTimedOut:
-			n.Outcome(narrate.Row{Path: path,
-				Failure:  fmt.Sprintf("%s timed out", st.Name),
-				Recovery: "read-only step skipped; the plan continued",
-				Told:     s.told("ERR-StepTimeout")})
+			n.Outcome(s.row(fmt.Sprintf("%s timed out", st.Name),
+				"read-only step skipped; the plan continued", "ERR-StepTimeout"))
 		case st.Status == strategy.StepFailed:
-			n.Outcome(narrate.Row{Path: path,
-				Failure:  fmt.Sprintf("%s failed with %s", st.Name, strings.Join(failed, ", ")),
-				Recovery: "aborted; rolled back " + strings.Join(s.res.RolledBack, ", "),
-				Told:     s.told("ERR-PlanAborted")})
+			n.Outcome(s.row(fmt.Sprintf("%s failed with %s", st.Name, strings.Join(failed, ", ")),
+				"aborted; rolled back "+strings.Join(s.res.RolledBack, ", "), "ERR-PlanAborted"))
 		}
 	}
 }
 
-// told returns the code and message of the first notice with code, for
-// the summary table.
-func (s *scenario) told(code string) string {
+// row returns a summary row that reports the first notice with code, or
+// "nothing" when no notice has it.
+func (s *scenario) row(failure, recovery, code string) narrate.Row {
+	r := narrate.Row{Path: path, Failure: failure, Recovery: recovery, Told: "nothing"}
 	for i, n := range s.res.Notices {
 		if n.Code == code {
-			return fmt.Sprintf("%s: %s", code, s.res.Told[i])
+			r.Codes, r.Told = []string{code}, s.res.Told[i]
+			break
 		}
 	}
-	return "nothing"
+	return r
 }
 
 func failedStrategies(st strategy.StepResult) []string {

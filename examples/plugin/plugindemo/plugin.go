@@ -345,22 +345,21 @@ func (s *scenario) tell(ctx context.Context, err error, message string) {
 
 // summarize adds the scenario's rows to the summary table.
 func (s *scenario) summarize() {
-	told := func(i int) string {
-		if i >= len(s.res.Notices) {
-			return "nothing"
+	// row returns a summary row that reports notice i.
+	row := func(i int, failure, recovery string) narrate.Row {
+		r := narrate.Row{Path: path, Failure: failure, Recovery: recovery, Told: "nothing"}
+		if i < len(s.res.Notices) {
+			r.Codes, r.Told = []string{s.res.Notices[i].Code}, s.res.Told[i]
 		}
-		return fmt.Sprintf("%s: %s", s.res.Notices[i].Code, s.res.Told[i])
+		return r
 	}
 	n := s.cfg.Narrator
-	n.Outcome(narrate.Row{Path: path, Failure: "a plugin file was tampered with",
-		Recovery: "rejected before launch (" + s.res.Tampered.String() + "); security event",
-		Told:     told(0)})
-	n.Outcome(narrate.Row{Path: path,
-		Failure:  fmt.Sprintf("%d dependencies missing", len(s.res.Missing)),
-		Recovery: "not launched; each one explained", Told: told(1)})
-	n.Outcome(narrate.Row{Path: path, Failure: "a plugin hung",
-		Recovery: "process group killed at the timeout (" + s.res.Hang.String() + ")",
-		Told:     told(2)})
+	n.Outcome(row(0, "a plugin file was tampered with",
+		"rejected before launch ("+s.res.Tampered.String()+"); security event"))
+	n.Outcome(row(1, fmt.Sprintf("%d dependencies missing", len(s.res.Missing)),
+		"not launched; each one explained"))
+	n.Outcome(row(2, "a plugin hung",
+		"process group killed at the timeout ("+s.res.Hang.String()+")"))
 }
 
 func copyFile(dst, src string) error {

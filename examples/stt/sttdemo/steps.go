@@ -17,7 +17,7 @@ func (s *scenario) steps() []step {
 		if c.Notice == nil {
 			return "nothing: the command ran"
 		}
-		return fmt.Sprintf("%s: %s", c.Notice.Code, c.Told)
+		return c.Told
 	}
 	return []step{{
 		phrase: "open the quarterly report",
@@ -33,7 +33,7 @@ func (s *scenario) steps() []step {
 					s.cfg.scaled(rateLimitWait)),
 				Recovery: fmt.Sprintf("%d commands queued for the delay, then %s transcribed them",
 					len(cmds), c.Provider),
-				Told: told(c)}
+				Told: told(c), Codes: codes(c)}
 		},
 	}, {
 		phrase: "what is on my calendar today",
@@ -44,7 +44,7 @@ func (s *scenario) steps() []step {
 			c := cmds[0]
 			return narrate.Row{Path: path,
 				Failure:  fmt.Sprintf("primary slower than the %s timeout", timeout),
-				Recovery: c.Provider + " transcribed instead", Told: told(c)}
+				Recovery: c.Provider + " transcribed instead", Told: told(c), Codes: codes(c)}
 		},
 	}, {
 		phrase:  "play some focus music",
@@ -52,7 +52,7 @@ func (s *scenario) steps() []step {
 		describe: func(cmds []Command) narrate.Row {
 			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "recording corrupt (400 invalid_audio)",
-				Recovery: "none possible: not retried, not sent elsewhere", Told: told(c)}
+				Recovery: "none possible: not retried, not sent elsewhere", Told: told(c), Codes: codes(c)}
 		},
 	}, {
 		phrase: "remind me to call Sam at three",
@@ -61,7 +61,7 @@ func (s *scenario) steps() []step {
 			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "primary down (503 on every request)",
 				Recovery: fmt.Sprintf("retried with backoff until its circuit opened; %s transcribed",
-					c.Provider), Told: told(c)}
+					c.Provider), Told: told(c), Codes: codes(c)}
 		},
 	}, {
 		phrase: "how long is my commute",
@@ -69,7 +69,7 @@ func (s *scenario) steps() []step {
 			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "primary circuit open",
 				Recovery: fmt.Sprintf("no request to primary; %s transcribed", c.Provider),
-				Told:     told(c)}
+				Told:     told(c), Codes: codes(c)}
 		},
 	}, {
 		phrase: "send the summary to the team",
@@ -78,7 +78,7 @@ func (s *scenario) steps() []step {
 			c := cmds[0]
 			return narrate.Row{Path: path,
 				Failure:  "fallback out of quota (429 insufficient_quota) while primary is open",
-				Recovery: "none possible: quota errors are not retried", Told: told(c)}
+				Recovery: "none possible: quota errors are not retried", Told: told(c), Codes: codes(c)}
 		},
 	}, {
 		phrase: "what is the weather tomorrow",
@@ -88,7 +88,15 @@ func (s *scenario) steps() []step {
 			c := cmds[0]
 			return narrate.Row{Path: path, Failure: "primary circuit still open after the outage",
 				Recovery: fmt.Sprintf("after %s a probe reached primary and closed it; %s transcribed",
-					s.cfg.scaled(breaker.DefaultOpenTimeout), c.Provider), Told: told(c)}
+					s.cfg.scaled(breaker.DefaultOpenTimeout), c.Provider), Told: told(c), Codes: codes(c)}
 		},
 	}}
+}
+
+// codes returns the code of the command's notice, if it has one.
+func codes(c Command) []string {
+	if c.Notice == nil {
+		return nil
+	}
+	return []string{c.Notice.Code}
 }

@@ -110,7 +110,8 @@ func (s *scenario) outage(ctx context.Context) error {
 	n.Outcome(narrate.Row{Path: path, Failure: "backend down for good",
 		Recovery: fmt.Sprintf("%d reconnect attempts on the backoff schedule, then gave up",
 			attempts),
-		Told: fmt.Sprintf("%s: cannot reach the service; c4 not sent", gaveUp.Code())})
+		Told:  "cannot reach the service; c4 not sent",
+		Codes: []string{gaveUp.Code(), s.cfg.Reporter.From(receipt.Err()).Code}})
 	return nil
 }
 
