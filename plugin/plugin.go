@@ -78,7 +78,7 @@ func (p *Plugin) Preflight() error {
 			missing = append(missing, Dependency{
 				Kind: DependencyExecutable,
 				Name: name,
-				Hint: fmt.Sprintf("install %s in a directory on the plugin's PATH (%q)", name, pathList),
+				Hint: pathHint(name, pathList),
 			})
 		}
 	}
@@ -108,10 +108,22 @@ func (p *Plugin) checkInterpreter(pathList string) (Dependency, bool) {
 		return Dependency{
 			Kind: DependencyInterpreter,
 			Name: prog,
-			Hint: fmt.Sprintf("install %s in a directory on the plugin's PATH (%q), because the entry point's #! line runs it through env", prog, pathList),
+			Hint: pathHint(prog, pathList) +
+				", because the entry point's #! line runs it through env",
 		}, false
 	}
 	return Dependency{}, true
+}
+
+// pathHint returns the action that puts the program name on the plugin's
+// PATH, given that PATH's value. The hint leaves the value out, because it
+// describes the host's layout and the hint reaches logs and user notices.
+func pathHint(name, pathList string) string {
+	if pathList == "" {
+		return fmt.Sprintf("the plugin's PATH is empty; add PATH to the plugin environment "+
+			"allowlist and install %s in a directory on it", name)
+	}
+	return fmt.Sprintf("install %s in a directory on the plugin's PATH", name)
 }
 
 func (l *Loader) checkEnv(name string) (Dependency, bool) {

@@ -343,6 +343,12 @@ func TestMissingDependenciesListed(t *testing.T) {
 	if !strings.Contains(dep.Missing[3].Hint, "allowlist") {
 		t.Errorf("hint for a variable that is not allowlisted = %q, want it to name the allowlist", dep.Missing[3].Hint)
 	}
+	if hint := dep.Missing[1].Hint; hint != "install no-such-tool-for-plugin-tests in a directory on the plugin's PATH" {
+		t.Errorf("hint for a missing executable = %q, want it to name the executable and PATH", hint)
+	}
+	if path := os.Getenv("PATH"); path != "" && strings.Contains(err.Error(), path) {
+		t.Errorf("error %q contains the value of PATH", err)
+	}
 	if runs := rec.runEvents(); len(runs) != 1 || runs[0].Outcome != plugin.OutcomeStartFailed {
 		t.Errorf("run events = %+v, want one start_failed run", runs)
 	}
@@ -424,5 +430,32 @@ func TestReplyLimitBoundary(t *testing.T) {
 	err := pr.Call(context.Background(), exact+"a", &got)
 	if !errors.Is(err, plugin.ErrMalformedReply) {
 		t.Errorf("Call with a %d-byte reply: err = %v, want ErrMalformedReply", max+1, err)
+	}
+}
+
+func TestMissingExecutableEmptyPATH(t *testing.T) {
+	l, _ := newLoader(t, func(c *plugin.Config) { c.Env = []string{"LANG"} })
+	m := newManifest("helper", "1.0.0")
+	m.Requires = plugin.Requirements{Executables: []string{"sh"}}
+	dir := writePlugin(t, testKey(1), m, "echo")
+	p, err := l.Load(context.Background(), dir, plugin.Ref{ID: "helper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+
+	var dep *plugin.MissingDependencyError
+	if err := p.Preflight(); !errors.As(err, &dep) {
+		t.Fatalf("Preflight: err = %v, want *MissingDependencyError", err)
+	}
+	var hint string
+	for _, d := range dep.Missing {
+		if d.Kind == plugin.DependencyExecutable && d.Name == "sh" {
+			hint = d.Hint
+		}
+	}
+	if !strings.Contains(hint, "PATH is empty") || !strings.Contains(hint, "allowlist") {
+		t.Errorf("hint for sh without PATH = %q, want it to say PATH is empty and name the allowlist",
+			hint)
 	}
 }
