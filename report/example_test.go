@@ -42,5 +42,26 @@ func ExampleLog() {
 	err := fmt.Errorf("connect postgres://app:pa55@db/main: %w", context.DeadlineExceeded)
 	report.Log(context.Background(), logger, err, slog.String("service", "db"))
 	// Output:
-	// level=ERROR msg="connect postgres://app:[REDACTED:url]@db/main: context deadline exceeded" code=ERR-Timeout retryable=false err="connect postgres://app:[REDACTED:url]@db/main: context deadline exceeded" service=db
+	// level=ERROR msg="ERR-Timeout: operation failed" code=ERR-Timeout retryable=false err="connect postgres://app:[REDACTED:url]@db/main: context deadline exceeded" service=db
+}
+
+// quotaExceeded is an error code of an application, not of this module.
+type quotaExceeded struct{ account string }
+
+func (e quotaExceeded) Error() string   { return "transcribe: quota of " + e.account + " used up" }
+func (e quotaExceeded) Code() string    { return "ERR-QuotaExceeded" }
+func (e quotaExceeded) Retryable() bool { return false }
+
+func ExampleReporter() {
+	rp := &report.Reporter{Guidance: map[string]string{
+		"ERR-QuotaExceeded": "Your plan's monthly quota is used up. Upgrade the plan to continue.",
+	}}
+	n := rp.From(quotaExceeded{"acct-7"})
+	fmt.Println("user sees:", n.Code+":", n.Guidance)
+	fmt.Println("log gets: ", n.Message)
+	fmt.Println(n)
+	// Output:
+	// user sees: ERR-QuotaExceeded: Your plan's monthly quota is used up. Upgrade the plan to continue.
+	// log gets:  transcribe: quota of acct-7 used up
+	// ERR-QuotaExceeded: transcribe: quota of acct-7 used up -- Your plan's monthly quota is used up. Upgrade the plan to continue.
 }

@@ -1,11 +1,3 @@
-// Package report turns any error into a notice for the user: a stable
-// code, a redacted message, whether retrying can help, and what to do next.
-//
-// [From] builds a [Notice], which marshals to JSON for a user interface,
-// and [Log] logs an error with its code through a redacting handler. Both
-// use a zero [Reporter]; an application that registers its own secrets or
-// guidance builds a Reporter and calls its methods. See the package
-// examples.
 package report
 
 import (
@@ -51,9 +43,25 @@ type Notice struct {
 	Guidance string `json:"guidance"`
 }
 
-// String returns the notice on one line: code, message and guidance.
+// String returns the notice on one line: the code, the message and, after
+// " -- ", the guidance, as in
+// "ERR-RateLimited: HTTP 429 -- The service is receiving too many requests.".
+// An empty message or guidance is left out with its separator.
 func (n Notice) String() string {
-	return n.Code + ": " + n.Message + " " + n.Guidance
+	s := n.Code
+	if n.Message != "" {
+		if s != "" {
+			s += ": "
+		}
+		s += n.Message
+	}
+	if n.Guidance != "" {
+		if s != "" {
+			s += " -- "
+		}
+		s += n.Guidance
+	}
+	return s
 }
 
 // A Reporter builds notices and logs errors. The zero value redacts with

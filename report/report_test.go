@@ -62,8 +62,8 @@ func TestFromCode(t *testing.T) {
 		"%w twice": {fmt.Errorf("%w; %w", &codedError{code: "ERR-CircuitOpen", msg: "b"}, inner),
 			"ERR-CircuitOpen"},
 		"typed nil": {(*codedError)(nil), report.CodeInternal},
-		"deadline":        {fmt.Errorf("call: %w", context.DeadlineExceeded), report.CodeTimeout},
-		"canceled":        {context.Canceled, report.CodeCanceled},
+		"deadline":  {fmt.Errorf("call: %w", context.DeadlineExceeded), report.CodeTimeout},
+		"canceled":  {context.Canceled, report.CodeCanceled},
 	} {
 		if got := report.From(c.err).Code; got != c.want {
 			t.Errorf("%s: From(%v).Code = %q, want %q", name, c.err, got, c.want)
@@ -264,5 +264,47 @@ func TestLogSilentCases(t *testing.T) {
 	report.Log(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)), nil)
 	if buf.Len() != 0 {
 		t.Errorf("Log wrote %q, want nothing", buf.String())
+	}
+}
+
+func TestLogWritesErrorOnce(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&buf, nil))
+	text := "session: permission denied for screen.control: not granted"
+	report.Log(context.Background(), logger, &codedError{code: "ERR-PermissionDenied", msg: text})
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatalf("output is not one JSON record: %v\n%s", err, buf.String())
+	}
+	if got := strings.Count(buf.String(), "not granted"); got != 1 {
+		t.Errorf("log record holds the error text %d times, want once:\n%s", got, buf.String())
+	}
+	if m["err"] != text {
+		t.Errorf("err = %v, want %q", m["err"], text)
+	}
+	if m["msg"] != "ERR-PermissionDenied: operation failed" {
+		t.Errorf("msg = %v, want the code and a fixed phrase", m["msg"])
+	}
+}
+
+func TestNoticeString(t *testing.T) {
+	n := report.From(&codedError{code: "ERR-PermissionDenied",
+		msg: "session: permission denied for screen.control: not granted"})
+	want := "ERR-PermissionDenied: session: permission denied for screen.control: not granted -- " +
+		n.Guidance
+	if got := n.String(); got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	for _, c := range []struct {
+		n    report.Notice
+		want string
+	}{
+		{report.Notice{}, ""},
+		{report.Notice{Code: "ERR-X", Guidance: "Do y."}, "ERR-X -- Do y."},
+		{report.Notice{Code: "ERR-X", Message: "m"}, "ERR-X: m"},
+	} {
+		if got := c.n.String(); got != c.want {
+			t.Errorf("%#v.String() = %q, want %q", c.n, got, c.want)
+		}
 	}
 }
