@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/cowork-ai/resilience/backoff"
 	"github.com/cowork-ai/resilience/breaker"
+	"github.com/cowork-ai/resilience/retry"
 )
 
 func ExampleBreaker_Execute() {
@@ -18,7 +21,9 @@ func ExampleBreaker_Execute() {
 	if err != nil {
 		panic(err)
 	}
+	calls := 0
 	transcribe := func(ctx context.Context) error {
+		calls++
 		return errors.New("503 service unavailable")
 	}
 	for range 3 {
@@ -71,4 +76,60 @@ func ExampleConfig_classify() {
 	}
 	fmt.Println(b.State(), b.Counts().Neutral)
 	// Output: closed 10
+}
+
+// The recommended composition puts the breaker inside retry.Do, so that
+// every attempt goes through the breaker and counts towards its state.
+// Once the breaker opens, the next attempt is rejected with an
+// *OpenError, whose Retryable method returns false, so the retry loop
+// stops at once instead of spending its remaining attempts.
+//
+// DefaultClassify counts every error as a failure, a 429 Too Many
+// Requests included: the service is overloaded, not down. A Classify that
+// returns OutcomeNeutral for a 429 keeps rate limits from opening the
+// breaker, as ExampleConfig_classify shows for client errors.
+func ExampleBreaker_Execute_withRetry() {
+	b, err := breaker.New("speech", breaker.Config{
+		ConsecutiveFailures: 3,
+		OnStateChange: func(ev breaker.StateChange) {
+			fmt.Printf("%s: %s -> %s\n", ev.Name, ev.From, ev.To)
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	schedule, err := backoff.New(backoff.Config{Kind: backoff.KindConstant,
+		Initial: time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	calls := 0
+	transcribe := func(ctx context.Context) error {
+		calls++
+		return errors.New("503 service unavailable")
+	}
+
+	err = retry.Do(context.Background(), func(ctx context.Context) error {
+		return b.Execute(ctx, transcribe)
+	},
+		retry.WithSchedule(schedule),
+		retry.WithMaxAttempts(10),
+		retry.OnRetry(func(e retry.RetryEvent) {
+			fmt.Printf("attempt %d failed: %v\n", e.Attempt, e.Err)
+		}))
+
+	var stopped *retry.Error
+	if errors.As(err, &stopped) {
+		fmt.Printf("stopped after %d of 10 attempts: %s\n", stopped.Attempts, stopped.Reason)
+	}
+	fmt.Println("last attempt rejected by the open breaker:", errors.Is(err, breaker.ErrOpen))
+	fmt.Println("calls that reached the service:", calls)
+	// Output:
+	// attempt 1 failed: 503 service unavailable
+	// attempt 2 failed: 503 service unavailable
+	// speech: closed -> open
+	// attempt 3 failed: 503 service unavailable
+	// stopped after 4 of 10 attempts: not retryable
+	// last attempt rejected by the open breaker: true
+	// calls that reached the service: 3
 }
