@@ -30,7 +30,8 @@
 //     holding '/', '?', '=' or '&' is a URL or a path, not a key, so in
 //     `Get "http://h/?token=x": EOF` only x goes), and a header line
 //     ("X-Api-Key: v", "Authorization: Bearer v") loses the rest of the
-//     line. A lower-case word, ": " and a sentence is a Go error prefix, so
+//     line. An error code ("ERR-SessionExpired: ...") is not a key. A
+//     lower-case word, ": " and a sentence is a Go error prefix, so
 //     "session: grant expired" and "token: invalid" stay, while the single
 //     word in "password: hunter2" and a credential-like first word go. In
 //     JSON, values, maps and structs the whole value under the key goes.

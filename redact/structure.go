@@ -37,7 +37,9 @@ func (r *Redactor) keyValue(s string, i int, sp []span) ([]span, int) {
 		return sp, i
 	}
 	key, keyStart := keyBefore(s, i)
-	if key == "" || !r.SensitiveKey(key) {
+	if key == "" || strings.HasPrefix(key, "ERR-") || !r.SensitiveKey(key) {
+		// An error code such as ERR-SessionExpired names a failure, not
+		// a field that holds a secret.
 		return sp, i
 	}
 	v := i + 1

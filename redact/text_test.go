@@ -409,3 +409,16 @@ func TestQuotedURLBeforeColon(t *testing.T) {
 		{`"API Key": secret1`, `"API Key": [REDACTED:key]`},
 	})
 }
+
+// TestErrorCodeBeforeColon checks that an error code whose name holds a
+// sensitive word, as in "ERR-SessionExpired: ...", is not taken for a key.
+func TestErrorCodeBeforeColon(t *testing.T) {
+	check(t, []struct{ in, want string }{
+		{"ERR-SessionExpired: operation failed", "ERR-SessionExpired: operation failed"},
+		{"ERR-SessionExpired: session: grant expired -- Grant it again.",
+			"ERR-SessionExpired: session: grant expired -- Grant it again."},
+		{"ERR-TokenRejected: x", "ERR-TokenRejected: x"},
+		{"ERR-TokenRejected: " + openAIKey, "ERR-TokenRejected: [REDACTED:openai]"},
+		{"session_token: abc123", "session_token: [REDACTED:key]"},
+	})
+}
