@@ -121,7 +121,10 @@ func TestGuidanceForRealErrors(t *testing.T) {
 		{"websocket rejected", &wsreconnect.Error{Sentinel: wsreconnect.ErrHandshakeRejected,
 			Err: &wsreconnect.HandshakeError{Status: 401}}, "ERR-WebSocketRejected", false},
 		{"websocket gave up", &wsreconnect.Error{Sentinel: wsreconnect.ErrGaveUp,
-			Err: errors.New("connection refused")}, "ERR-WebSocketGaveUp", true},
+			Err: &wsreconnect.HandshakeError{Status: 401}}, "ERR-WebSocketGaveUp", true},
+		{"websocket closed", wsreconnect.ErrClosed, "ERR-WebSocketClosed", false},
+		{"websocket too large", wsreconnect.ErrTooLarge, "ERR-WebSocketTooLarge", false},
+		{"websocket queue full", wsreconnect.ErrQueueFull, "ERR-WebSocketQueueFull", true},
 	}
 	for _, c := range cases {
 		n := report.From(c.err)

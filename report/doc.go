@@ -120,8 +120,8 @@
 //   - ERR-WebSocket, not retryable: The connection failed in a way that
 //     reconnecting unchanged cannot fix. Report the code and the time it
 //     happened.
-//   - ERR-WebSocketClosed, retryable: The connection was shut down before the
-//     message was sent. Reconnect, then send it again.
+//   - ERR-WebSocketClosed, not retryable: The connection was shut down before
+//     the message was sent. Reconnect, then send it again.
 //   - ERR-WebSocketDropped, retryable: The message was dropped to make room
 //     for newer ones while the connection was slow or down. Send it again if
 //     it is still needed.
@@ -129,10 +129,7 @@
 //     and was dropped. Send it again if it is still needed.
 //   - ERR-WebSocketGaveUp, retryable: The connection to the server could not
 //     be restored. Check your network connection, then reconnect.
-//   - ERR-WebSocketGaveUp, not retryable: The connection to the server could
-//     not be restored, and the server's last answer shows that reconnecting
-//     unchanged cannot help. Check your credentials and settings.
-//   - ERR-WebSocketInvalidMessage, retryable: The program tried to send a
+//   - ERR-WebSocketInvalidMessage, not retryable: The program tried to send a
 //     kind of message the connection does not carry. Report the code and the
 //     time it happened.
 //   - ERR-WebSocketNotConnected, retryable: The connection is down, so the
@@ -141,10 +138,10 @@
 //     sent. Wait a moment, then send it again.
 //   - ERR-WebSocketRejected, not retryable: The server refused the
 //     connection. Check your credentials and settings, then reconnect.
-//   - ERR-WebSocketTerminalClose, retryable: The server closed the connection
-//     and asked not to reconnect. Check the message for the reason and fix it
-//     before reconnecting.
-//   - ERR-WebSocketTooLarge, retryable: The message is larger than the
+//   - ERR-WebSocketTerminalClose, not retryable: The server closed the
+//     connection and asked not to reconnect. Check the message for the reason
+//     and fix it before reconnecting.
+//   - ERR-WebSocketTooLarge, not retryable: The message is larger than the
 //     connection accepts, so it was not sent. Send a smaller message.
 //   - ERR-WebSocketWriteFailed, retryable: The message could not be written
 //     to the connection and may not have arrived. Send it again once the

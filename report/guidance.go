@@ -123,7 +123,7 @@ var builtinGuidance = map[string]advice{
 	"ERR-PluginStartFailed": {retry: "The plugin could not be started. " + pluginAgain},
 
 	// wsreconnect
-	"ERR-WebSocketClosed": {retry: "The connection was shut down before the message " +
+	"ERR-WebSocketClosed": {final: "The connection was shut down before the message " +
 		"was sent. Reconnect, then send it again."},
 	"ERR-WebSocketNotConnected": {retry: "The connection is down, so the message was " +
 		"not sent. Send it again once the connection is back."},
@@ -135,20 +135,15 @@ var builtinGuidance = map[string]advice{
 		"dropped. Send it again if it is still needed."},
 	"ERR-WebSocketWriteFailed": {retry: "The message could not be written to the " +
 		"connection and may not have arrived. Send it again once the connection is back."},
-	"ERR-WebSocketTooLarge": {retry: "The message is larger than the connection " +
+	"ERR-WebSocketTooLarge": {final: "The message is larger than the connection " +
 		"accepts, so it was not sent. Send a smaller message."},
-	"ERR-WebSocketInvalidMessage": {retry: "The program tried to send a kind of " +
+	"ERR-WebSocketInvalidMessage": {final: "The program tried to send a kind of " +
 		"message the connection does not carry. " + reportFault},
-	"ERR-WebSocketGaveUp": {
-		retry: "The connection to the server could not be restored. Check your " +
-			"network connection, then reconnect.",
-		final: "The connection to the server could not be restored, and the " +
-			"server's last answer shows that reconnecting unchanged cannot help. " +
-			"Check your credentials and settings.",
-	},
+	"ERR-WebSocketGaveUp": {retry: "The connection to the server could not be " +
+		"restored. Check your network connection, then reconnect."},
 	"ERR-WebSocketRejected": {final: "The server refused the connection. Check your " +
 		"credentials and settings, then reconnect."},
-	"ERR-WebSocketTerminalClose": {retry: "The server closed the connection and asked " +
+	"ERR-WebSocketTerminalClose": {final: "The server closed the connection and asked " +
 		"not to reconnect. Check the message for the reason and fix it before " +
 		"reconnecting."},
 	"ERR-WebSocket": {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -53,6 +54,27 @@ func TestGuidanceNamesNoApplication(t *testing.T) {
 				if strings.Contains(g, word) {
 					t.Errorf("guidance for %s = %q assumes an application (%q)", code, g, word)
 				}
+			}
+		}
+	}
+}
+
+// TestDocTableMatchesGuidance checks that doc.go lists each code with the
+// flags its guidance is written for.
+func TestDocTableMatchesGuidance(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	for code, a := range builtinGuidance {
+		rows := map[string]bool{
+			"- " + code + ", retryable:":     a.retry != "",
+			"- " + code + ", not retryable:": a.final != "",
+		}
+		for row, want := range rows {
+			if strings.Contains(doc, row) != want {
+				t.Errorf("doc.go has row %q: %v, want %v", row, !want, want)
 			}
 		}
 	}

@@ -285,6 +285,12 @@ func TestLogWritesErrorOnce(t *testing.T) {
 	if m["msg"] != "ERR-PermissionDenied: operation failed" {
 		t.Errorf("msg = %v, want the code and a fixed phrase", m["msg"])
 	}
+
+	buf.Reset()
+	report.Log(context.Background(), logger, &codedError{code: "ERR-SessionExpired", msg: "expired"})
+	if !strings.Contains(buf.String(), `"msg":"ERR-SessionExpired: operation failed"`) {
+		t.Errorf("a code naming a session lost its message to redaction:\n%s", buf.String())
+	}
 }
 
 func TestNoticeString(t *testing.T) {
