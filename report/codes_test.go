@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,7 +75,9 @@ func checkedCode(code string) string {
 }
 
 func TestGuidanceCoversModuleCodes(t *testing.T) {
-	generic := []string{report.Guidance("ERR-NoSuchCode", true), report.Guidance("ERR-NoSuchCode", false)}
+	generic := []string{
+		report.Guidance("ERR-NoSuchCode", true), report.Guidance("ERR-NoSuchCode", false),
+	}
 	doc, err := os.ReadFile("doc.go")
 	if err != nil {
 		t.Fatal(err)
@@ -102,29 +105,61 @@ func TestGuidanceForRealErrors(t *testing.T) {
 		code      string
 		retryable bool
 	}{
-		{"open breaker", &breaker.OpenError{Service: "stt", State: breaker.StateOpen}, "ERR-CircuitOpen", false},
-		{"retry deadline", &retry.Error{Reason: retry.ReasonDeadline, Last: context.DeadlineExceeded}, "ERR-Timeout", false},
-		{"retries exhausted", &retry.Error{Reason: retry.ReasonAttemptsExhausted, Last: errors.New("reset")}, "ERR-RetriesExhausted", true},
-		{"retry-after too long", &retry.Error{Reason: retry.ReasonRetryAfterTooLong}, "ERR-RetryAfterTooLong", true},
-		{"not granted", &session.DeniedError{Reason: session.ReasonNotGranted}, "ERR-PermissionDenied", false},
-		{"store degraded", &session.DeniedError{Reason: session.ReasonStoreDegraded}, "ERR-StoreDegraded", true},
-		{"session internal", &session.DeniedError{Reason: session.ReasonInternal}, "ERR-Internal", false},
-		{"step timeout", &strategy.StepError{Step: "save", TimedOut: true, Err: errors.New("no dialog"),
-			Cause: context.DeadlineExceeded}, "ERR-StepTimeout", false},
-		{"step failed", &strategy.StepError{Step: "save", Err: errors.New("no dialog")}, "ERR-StepFailed", true},
-		{"environment changed", strategy.EnvironmentChanged("window closed"), "ERR-EnvironmentChanged", false},
-		{"plugin timeout", &plugin.RunError{Plugin: "p", Outcome: plugin.OutcomeTimeout,
-			Err: context.DeadlineExceeded}, "ERR-PluginTimeout", false},
-		{"plugin crashed", &plugin.RunError{Plugin: "p", Outcome: plugin.OutcomeCrashed}, "ERR-PluginCrashed", true},
-		{"plugin rejected", &plugin.RejectedError{Reason: plugin.ReasonSignatureInvalid}, "ERR-PluginRejected", false},
-		{"plugin unreadable", &plugin.RejectedError{Reason: plugin.ReasonIO}, "ERR-PluginRejected", true},
+		{"open breaker", &breaker.OpenError{Service: "stt", State: breaker.StateOpen},
+			"ERR-CircuitOpen", false},
+		{"retry deadline", &retry.Error{Reason: retry.ReasonDeadline,
+			Last: context.DeadlineExceeded},
+			"ERR-Timeout", false},
+		{"retries exhausted", &retry.Error{Reason: retry.ReasonAttemptsExhausted,
+			Last: errors.New("reset")},
+			"ERR-RetriesExhausted", true},
+		{"retry-after too long", &retry.Error{Reason: retry.ReasonRetryAfterTooLong},
+			"ERR-RetryAfterTooLong", true},
+		{"not granted", &session.DeniedError{Reason: session.ReasonNotGranted},
+			"ERR-PermissionDenied", false},
+		{"store degraded", &session.DeniedError{Reason: session.ReasonStoreDegraded},
+			"ERR-StoreDegraded", true},
+		{"session internal", &session.DeniedError{Reason: session.ReasonInternal},
+			"ERR-Internal", false},
+		{"step timeout", &strategy.StepError{Step: "save",
+			TimedOut: true, Err: errors.New("no dialog"), Cause: context.DeadlineExceeded},
+			"ERR-StepTimeout", false},
+		{"step failed", &strategy.StepError{Step: "save", Err: errors.New("no dialog")},
+			"ERR-StepFailed", true},
+		{"environment changed", strategy.EnvironmentChanged("window closed"),
+			"ERR-EnvironmentChanged", false},
+		{"plugin timeout", &plugin.RunError{Plugin: "p",
+			Outcome: plugin.OutcomeTimeout, Err: context.DeadlineExceeded},
+			"ERR-PluginTimeout", false},
+		{"plugin crashed", &plugin.RunError{Plugin: "p", Outcome: plugin.OutcomeCrashed},
+			"ERR-PluginCrashed", true},
+		{"plugin rejected", &plugin.RejectedError{Reason: plugin.ReasonSignatureInvalid},
+			"ERR-PluginRejected", false},
+		{"plugin unreadable", &plugin.RejectedError{Reason: plugin.ReasonIO},
+			"ERR-PluginRejected", true},
 		{"websocket rejected", &wsreconnect.Error{Sentinel: wsreconnect.ErrHandshakeRejected,
-			Err: &wsreconnect.HandshakeError{Status: 401}}, "ERR-WebSocketRejected", false},
+			Err: &wsreconnect.HandshakeError{Status: 401}},
+			"ERR-WebSocketRejected", false},
 		{"websocket gave up", &wsreconnect.Error{Sentinel: wsreconnect.ErrGaveUp,
-			Err: &wsreconnect.HandshakeError{Status: 401}}, "ERR-WebSocketGaveUp", true},
-		{"websocket closed", wsreconnect.ErrClosed, "ERR-WebSocketClosed", false},
-		{"websocket too large", wsreconnect.ErrTooLarge, "ERR-WebSocketTooLarge", false},
-		{"websocket queue full", wsreconnect.ErrQueueFull, "ERR-WebSocketQueueFull", true},
+			Err: &wsreconnect.HandshakeError{Status: 401}},
+			"ERR-WebSocketGaveUp", true},
+		{"websocket closed", wsreconnect.ErrClosed,
+			"ERR-WebSocketClosed", false},
+		{"websocket too large", wsreconnect.ErrTooLarge,
+			"ERR-WebSocketTooLarge", false},
+		{"websocket queue full", wsreconnect.ErrQueueFull,
+			"ERR-WebSocketQueueFull", true},
+		{"plugin canceled", &plugin.RunError{Plugin: "p",
+			Outcome: plugin.OutcomeCanceled, Err: context.Canceled},
+			"ERR-PluginCanceled", false},
+		{"plugin protocol", &plugin.RunError{Plugin: "p", Outcome: plugin.OutcomeMalformed},
+			"ERR-PluginProtocol", true},
+		{"retry permanent", &retry.Error{Reason: retry.ReasonPermanent, Last: errors.New("bad")},
+			"ERR-NotRetryable", false},
+		{"HTTP 503", retry.NewHTTPError(&http.Response{StatusCode: 503, Header: http.Header{}}),
+			"ERR-HTTP503", true},
+		{"HTTP 401", retry.NewHTTPError(&http.Response{StatusCode: 401, Header: http.Header{}}),
+			"ERR-HTTP401", false},
 	}
 	for _, c := range cases {
 		n := report.From(c.err)

@@ -14,8 +14,8 @@
 // on what to do next. [Notice.Message] is the technical detail (the error
 // text, redacted and escaped) for logs and support. It names hosts, files
 // and internal packages, so show it only where the user asks for details.
-// [Notice.Retryable] tells the interface whether to offer an immediate
-// retry, and the guidance agrees with it.
+// [Notice.Retryable] reports whether an immediate retry can help, so the
+// interface knows whether to offer one, and the guidance agrees with it.
 //
 // # Guidance by code
 //

@@ -7,10 +7,11 @@ import (
 	"testing"
 )
 
-// immediateRetry matches guidance that tells the user to retry now, which
+// immediateRetry matches guidance that asks the user to retry now, which
 // contradicts a notice whose Retryable is false. "then try again" follows
 // a change the user makes first, so it is allowed.
-var immediateRetry = regexp.MustCompile(`(?i)\bretry\b|try again(\.| in a moment| now)|try the step again`)
+var immediateRetry = regexp.MustCompile(
+	`(?i)\bretry\b|try again(\.| in a moment| now)|try the step again`)
 
 func checkPermanentText(t *testing.T, code, text string) {
 	t.Helper()

@@ -33,13 +33,15 @@ type Notice struct {
 	// Code is a stable identifier such as "ERR-RateLimited", for support
 	// and for the interface to choose an icon or an action.
 	Code string `json:"code"`
-	// Message is the error text with secrets redacted and control
-	// characters escaped, at most MaxMessageLen bytes.
+	// Message is the technical detail for logs and support: the error
+	// text with secrets redacted and control characters escaped, at most
+	// MaxMessageLen bytes. Show the user Code and Guidance instead.
 	Message string `json:"message"`
 	// Retryable reports whether trying the same operation again can
 	// succeed, by the classification the retry package uses.
 	Retryable bool `json:"retryable"`
-	// Guidance is one or two sentences telling the user what to do.
+	// Guidance is the text for the user: one or two sentences on what to
+	// do next, in agreement with Retryable.
 	Guidance string `json:"guidance"`
 }
 
