@@ -27,9 +27,20 @@ function median(bench, lib,    n, i, j, v, tmp) {
 	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 }
 
+# reference returns the peer this module replaces most directly in bench,
+# whose ratio gets a column of its own beside the fastest peer's.
+function reference(bench) {
+	if (bench ~ /^Breaker/) return "gobreaker"
+	if (bench ~ /^Retry/) return "cenkalti"
+	if (bench ~ /^RedactURL/) return "url.Redacted"
+	if (bench ~ /^Redact/) return "naive-regexp"
+	if (bench ~ /^WebSocket/) return "gorilla-raw"
+	return ""
+}
+
 END {
-	print "| benchmark | resilience ns/op | allocs/op | fastest peer | peer ns/op | peer allocs/op | ratio | direct call ns/op |"
-	print "|---|---|---|---|---|---|---|---|"
+	print "| benchmark | resilience ns/op | allocs/op | fastest peer | peer ns/op | peer allocs/op | ratio | reference peer | ratio to it | direct call ns/op |"
+	print "|---|---|---|---|---|---|---|---|---|---|"
 	for (b = 1; b <= n_bench; b++) {
 		bench = benches[b]
 		split(substr(libs[bench], 2), names, " ")
@@ -47,11 +58,14 @@ END {
 			row = bench
 			if (lib != "resilience") row = row " (" substr(lib, 12) ")"
 			ours = median(bench, lib)
+			ref = reference(bench)
+			refRatio = ((bench, ref) in seen) ? sprintf("%.2f", ours / median(bench, ref)) : "-"
 			if (best == "")
-				printf "| %s | %.1f | %s | - | - | - | - | %s |\n", row, ours, allocs[bench, lib], direct
+				printf "| %s | %.1f | %s | - | - | - | - | - | - | %s |\n", row, ours, allocs[bench, lib], direct
 			else
-				printf "| %s | %.1f | %s | %s | %.1f | %s | %.2f | %s |\n", row, ours, allocs[bench, lib],
-					best, bestNs, allocs[bench, best], ours / bestNs, direct
+				printf "| %s | %.1f | %s | %s | %.1f | %s | %.2f | %s | %s | %s |\n", row, ours,
+					allocs[bench, lib], best, bestNs, allocs[bench, best], ours / bestNs,
+					ref, refRatio, direct
 		}
 	}
 }
