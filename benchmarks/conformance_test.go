@@ -15,7 +15,7 @@ import (
 )
 
 // The conformance suite runs the same edge scenarios against this module and
-// its peers. Each library is adapted once (retryLibs, breakerLibs); each
+// its peers. Each library is adapted once, in retryLibs and breakerLibs. Each
 // scenario is written once and measures the library from the outside, in the
 // fake time of a testing/synctest bubble, so no library needs a clock hook.
 //
@@ -47,8 +47,8 @@ type retrySetup struct {
 type retryCall func(ctx context.Context, op func(context.Context) error) error
 
 // retryLib adapts one retry library. Prepare builds the library's reusable
-// policy object once; the returned call reuses it on every invocation, as a
-// user who shares one policy between goroutines would.
+// policy object once, and the returned call reuses it on every invocation,
+// as a user who shares one policy between goroutines would.
 type retryLib struct {
 	Name    string
 	Prepare func(s retrySetup) retryCall
@@ -254,9 +254,9 @@ func sharedSchedule(lib retryLib) verdict {
 const childEnv = "RESILIENCE_CONFORMANCE_CHILD"
 
 // sharedInChild runs the shared-policy scenario in a re-executed copy of
-// this test binary, so that a data race in a peer, which the race detector
-// reports by ending the process, becomes a row of the table rather than
-// the end of the suite. It returns false when the binary was built without
+// this test binary. The race detector reports a data race by ending the
+// process, so a race in a peer becomes a row of the table rather than the
+// end of the suite. It returns false when the binary was built without
 // the race detector, where a child would prove nothing more.
 func sharedInChild(t *testing.T, lib retryLib) (verdict, bool) {
 	if !raceEnabled {
@@ -379,7 +379,7 @@ func scenarioHalfOpenProbes(t *testing.T, lib breakerLib) verdict {
 
 // scenarioReentrantHook trips a breaker whose state-change hook reads the
 // state. It runs outside the synctest bubble, because a deadlocked peer
-// would end the bubble; a stuck call is detected after one real second and
+// would end the bubble. A stuck call is detected after one real second, and
 // its goroutine is left behind.
 func scenarioReentrantHook(t *testing.T, lib breakerLib) verdict {
 	var calls int
