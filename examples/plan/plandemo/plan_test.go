@@ -97,17 +97,34 @@ func TestRunRealTimings(t *testing.T) {
 	})
 }
 
+// TestRunScaled checks that Scale shortens every wait by its factor. It
+// runs in a synctest bubble, so the scaled waits are exact and a loaded
+// machine cannot make a short step timeout expire early or late.
 func TestRunScaled(t *testing.T) {
-	res, err := plandemo.Run(t.Context(), plandemo.Config{Scale: 0.02})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := res.Run.Steps[1].Status; got != strategy.StepTimedOut {
-		t.Errorf("read-totals = %s, want timed_out", got)
-	}
-	if len(res.RolledBack) != 3 {
-		t.Errorf("RolledBack = %v, want 3 steps", res.RolledBack)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const scale = 0.02
+		res, err := plandemo.Run(t.Context(), plandemo.Config{Scale: scale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := res.Run.Steps[1]
+		if read.Status != strategy.StepTimedOut {
+			t.Errorf("read-totals = %s, want timed_out", read.Status)
+		}
+		want := time.Duration(scale * float64(strategy.DefaultStepTimeout))
+		if read.Elapsed != want {
+			t.Errorf("read-totals elapsed %v, want the scaled step timeout %v",
+				read.Elapsed, want)
+		}
+		typing := res.Run.Steps[2]
+		if want := time.Duration(scale * float64(2*time.Second)); typing.Paused != want {
+			t.Errorf("type-summary paused %v, want the scaled 2 s the user takes, %v",
+				typing.Paused, want)
+		}
+		if len(res.RolledBack) != 3 {
+			t.Errorf("RolledBack = %v, want 3 steps", res.RolledBack)
+		}
+	})
 }
 
 // errExpired is a permission check's error, with a code as package
