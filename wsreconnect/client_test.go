@@ -368,7 +368,9 @@ func TestCredentialsRotateDuringOutage(t *testing.T) {
 	cached := "v1"
 	rec := newRecorder()
 	cfg := Config{
-		Backoff: fixed(t, 10*time.Millisecond, 20),
+		// Enough retries to outlast a late test goroutine: the server must
+		// be back before the client gives up.
+		Backoff: fixed(t, 10*time.Millisecond, 500),
 		Target: func(_ context.Context, info DialInfo) (Target, error) {
 			if info.AuthFailed {
 				fetched.Add(1)
