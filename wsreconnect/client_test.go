@@ -614,8 +614,10 @@ func TestOnConnectRunsBeforeQueueFlush(t *testing.T) {
 	srv.Stop()
 	var hookCalls atomic.Int32
 	cfg := Config{
-		URL:     srv.URL(),
-		Backoff: fixed(t, 10*time.Millisecond, 100),
+		URL: srv.URL(),
+		// Retries for five seconds, so that the client is still trying
+		// when a late test goroutine starts the server.
+		Backoff: fixed(t, 10*time.Millisecond, 500),
 		OnConnect: func(ctx context.Context, conn *Conn) error {
 			if hookCalls.Add(1) == 1 {
 				return errors.New("not ready")
@@ -779,7 +781,9 @@ func TestTerminalCloseWinsOverRacingWriteError(t *testing.T) {
 func TestRestartOnLoopback(t *testing.T) {
 	srv := newServer(t, testutil.WSServerConfig{})
 	rec := newRecorder()
-	cfg := Config{URL: srv.URL(), Backoff: fixed(t, 20*time.Millisecond, 50)}
+	// Retries for five seconds, so that the client is still trying when a
+	// late test goroutine starts the server again.
+	cfg := Config{URL: srv.URL(), Backoff: fixed(t, 20*time.Millisecond, 250)}
 	rec.hook(&cfg)
 	c := newClient(t, cfg)
 	waitBothSides(t, c, srv)
