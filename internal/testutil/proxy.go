@@ -33,8 +33,9 @@ const (
 	// each chunk read, so it adds to the round-trip time once per direction.
 	ProxyLatency
 	// ProxyRefuse closes the listening socket, so new dials fail with
-	// "connection refused". Open connections keep forwarding as in
-	// ProxyPass. Setting another mode listens again on the same address.
+	// "connection refused". Connections the proxy has accepted keep
+	// forwarding as in ProxyPass; one still queued in the listen backlog is
+	// reset. Setting another mode listens again on the same address.
 	ProxyRefuse
 )
 

@@ -149,6 +149,11 @@ func TestProxyRefuseThenPass(t *testing.T) {
 	checkLeaks(t)
 	p := newTestProxy(t)
 	open := dialProxy(t, p)
+	// A dial returns once the kernel has queued the connection; the round
+	// trip makes sure the proxy has accepted it before the listener closes.
+	if _, err := roundTrip(open, []byte("before"), 5*time.Second); err != nil {
+		t.Fatalf("round trip before refuse: %v", err)
+	}
 	if err := p.SetMode(ProxyRefuse); err != nil {
 		t.Fatal(err)
 	}
