@@ -4,9 +4,9 @@
 // Most callers want a preset, [Network] for calls over the network and
 // WebSocket reconnects or [Storage] for local disk operations, or a
 // [Policy] built with [New] from a [Config]. A Policy is immutable and safe
-// for concurrent use; each call that retries takes its own [Sequence] from
-// [Policy.Start], which holds the per-call state (attempt number, previous
-// delay, random source) and is not safe for concurrent use.
+// for concurrent use. Each call that retries takes its own [Sequence] from
+// [Policy.Start]. The Sequence contains the per-call state (attempt number,
+// previous delay, random source), so it is not safe for concurrent use.
 //
 // Policies interoperate with github.com/cenkalti/backoff/v4 in both
 // directions: [Policy.BackOff] hands out a cenkalti BackOff, and

@@ -34,7 +34,7 @@ type verdict struct {
 func passed(note string) verdict             { return verdict{pass: true, note: note} }
 func failed(format string, a ...any) verdict { return verdict{note: fmt.Sprintf(format, a...)} }
 
-// retrySetup is the schedule a scenario asks every retry library for. Each
+// retrySetup is the schedule a scenario requests from every retry library. Each
 // adapter maps it onto the library's own settings as documented.
 type retrySetup struct {
 	Base, Max time.Duration // exponential from Base, doubling, capped at Max

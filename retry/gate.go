@@ -16,8 +16,8 @@ import (
 // A request above a call's maximum ([WithMaxRetryAfter]) closes the gate
 // too, so while it lasts every call sharing the gate stops before its next
 // attempt with [ReasonRetryAfterTooLong], unless its own maximum is
-// higher. One bogus request, a delay of years say, must not stop every call
-// until the process restarts. So once the closing call's maximum has
+// higher. One bogus request, such as a delay of years, must not stop every
+// call until the process restarts. So once the closing call's maximum has
 // passed, one call is let through as a probe. Its own outcome decides what
 // follows, and its success opens the gate. When the gate opens, the calls
 // waiting at it all go on at once.
@@ -85,8 +85,8 @@ func (g *Gate) close(now time.Time, requested, limit time.Duration) {
 	}
 }
 
-// open opens the gate after a probe succeeded at time now: the service is
-// answering again, so no call needs to wait for the request that closed it.
+// open opens the gate after a probe succeeded at time now. The service
+// responds again, so no call needs to wait for the request that closed it.
 func (g *Gate) open(now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -97,10 +97,10 @@ func (g *Gate) open(now time.Time) {
 }
 
 // enter returns how long a call whose maximum server-requested delay is
-// limit must wait at time now; while wait is positive the call counts as
-// waiting until it calls leave. It returns false when the gate is closed
-// and the queue is full. A call that would not wait that long passes as
-// the probe when one is due, and probe is true.
+// limit must wait at time now. While wait is positive, the call counts as
+// waiting until it calls leave. ok is false when the gate is closed and the
+// queue is full. A call that would not wait that long passes as the probe
+// when one is due, and then probe is true.
 func (g *Gate) enter(now time.Time, limit time.Duration) (wait time.Duration, probe, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
