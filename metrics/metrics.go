@@ -113,8 +113,8 @@ type Metrics struct {
 
 // New creates the collectors, registers them on reg and creates the known
 // series at zero. It returns an error if reg is nil or rejects a
-// collector, for example because another one already uses its name; it
-// then unregisters the collectors it had registered.
+// collector, for example because another one already uses its name. In
+// that case it first unregisters the collectors it had registered.
 func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	if reg == nil {
 		return nil, errors.New("metrics: Registerer is nil")
